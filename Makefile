@@ -1,0 +1,20 @@
+# ganetimgr: `make demo` runs a working demo, `make test` runs every test. See README.md.
+.PHONY: demo test setup messages clean
+
+demo:
+	@scripts/demo.sh
+
+test:
+	@scripts/setup.sh test
+	@scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+setup:
+	@scripts/setup.sh test
+
+# Re-extract the translatable strings into locale/el/LC_MESSAGES/django.po after changing them.
+messages:
+	.venv/bin/python manage.py makemessages -l el --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'static/*'
+
+clean:
+	rm -rf .venv var .pytest_cache

@@ -1,0 +1,1 @@
+"""Registration, profile, SSH keys, LDAP and sessions."""

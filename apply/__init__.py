@@ -1,0 +1,1 @@
+"""Instance applications, organizations and the OS image catalogue."""

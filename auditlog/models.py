@@ -1,0 +1,1 @@
+"""Models of the auditlog app: none yet."""

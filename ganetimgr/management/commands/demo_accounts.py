@@ -1,0 +1,41 @@
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+ACCOUNTS = (("admin", "admin", True), ("user", "demo", False))  # (role, username, superuser)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reset) the demo's admin and plain user, with passwords kept in a file so a second "
+        "run prints the same ones; prints 'admin login: NAME / PASSWORD' and 'user login: NAME / PASSWORD'."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--credentials-file", required=True, help="JSON file keeping the passwords (mode 0600)")
+
+    @transaction.atomic
+    def handle(self, *args, credentials_file, **options):
+        path = Path(credentials_file)
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        User = get_user_model()
+        for role, username, superuser in ACCOUNTS:
+            password = stored.get(username) or secrets.token_urlsafe(12)
+            stored[username] = password
+            user, _ = User.objects.get_or_create(username=username)
+            user.email = f"{username}@example.org"
+            user.is_active = True
+            user.is_staff = user.is_superuser = superuser
+            user.set_password(password)
+            user.save()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle)
+        for role, username, _superuser in ACCOUNTS:
+            self.stdout.write(f"{role} login: {username} / {stored[username]}")

@@ -1,0 +1,262 @@
+"""Django settings for ganetimgr.
+
+Read from environment variables with defaults that make the demo run (SQLite, Redis and beanstalkd
+on loopback). An operator overrides them in the environment or in ganetimgr/local_settings.py,
+imported last; settings.py.dist documents every operator setting. README.md lists the variables.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from ganetimgr import __version__
+from ganetimgr.config import (
+    ConfigError,
+    beanstalk_address,
+    database_from_url,
+    env_addresses,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    redis_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("GANETIMGR_VAR_DIR", str(BASE_DIR / "var")))
+SW_VERSION = __version__
+
+# --------------------------------------------------------------------------------------------------
+# Core
+# --------------------------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY, else the key kept in SECRET_KEY_FILE (made once, mode 0600)."""
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    path = Path(env_str("SECRET_KEY_FILE", str(VAR_DIR / "secret_key")))
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass  # another process made it first
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is not set and SECRET_KEY_FILE={path} cannot be written: {exc}") from None
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ganetimgr",
+    "accounts",
+    "ganeti",
+    "apply",
+    "notifications",
+    "stats",
+    "auditlog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ganetimgr.urls"
+WSGI_APPLICATION = "ganetimgr.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ganetimgr.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --------------------------------------------------------------------------------------------------
+# Services: database, Redis (cache + sessions), beanstalkd (queue)
+# --------------------------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ganetimgr.sqlite3'}")
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ganetimgr"),
+        "TIMEOUT": env_int("CACHE_TIMEOUT", 300, minimum=1),
+        # Fail fast when Redis is away instead of hanging a worker.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+    }
+}
+# Sessions are read from Redis and written through to the database, so a Redis restart logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+BEANSTALK_URL = env_str("BEANSTALK_URL", "127.0.0.1:11300")
+BEANSTALK_ADDRESS = beanstalk_address("BEANSTALK_URL", BEANSTALK_URL)
+BEANSTALK_TUBE = env_str("BEANSTALK_TUBE", "ganetimgr")
+
+# --------------------------------------------------------------------------------------------------
+# Authentication and sessions
+# --------------------------------------------------------------------------------------------------
+
+# AllowAllUsers: an inactive user with the right password is told the account awaits activation.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10800, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --------------------------------------------------------------------------------------------------
+# HTTPS: on by default when DEBUG is off; the demo on plain http://127.0.0.1:8000 turns it off.
+# --------------------------------------------------------------------------------------------------
+
+HTTPS = env_bool("HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+if HTTPS:
+    # nginx terminates TLS and overwrites X-Forwarded-Proto (contrib/nginx); gunicorn listens on loopback.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # HSTS preloading is a commitment to browser vendors that an operator must choose, not a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --------------------------------------------------------------------------------------------------
+# Languages, time
+# --------------------------------------------------------------------------------------------------
+
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("el", "Ελληνικά")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "ganetimgr_language"
+USE_I18N = True
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_TZ = True
+
+# --------------------------------------------------------------------------------------------------
+# Static files: WhiteNoise serves them from gunicorn; nginx may serve STATIC_ROOT directly instead.
+# --------------------------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "ganetimgr.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --------------------------------------------------------------------------------------------------
+# Mail
+# --------------------------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = env_str("EMAIL_SUBJECT_PREFIX", "[ganetimgr] ")
+ADMINS = env_addresses("ADMINS", [])
+MANAGERS = env_addresses("MANAGERS", ADMINS)
+
+# --------------------------------------------------------------------------------------------------
+# Logging: everything to stderr (gunicorn and systemd collect it); LOG_LEVEL sets the threshold.
+# --------------------------------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {"django": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}},
+}
+
+# --------------------------------------------------------------------------------------------------
+# ganetimgr (names as in the original ganetimgr's settings.py.dist)
+# --------------------------------------------------------------------------------------------------
+
+GANETI_TAG_PREFIX = env_str("GANETI_TAG_PREFIX", "ganetimgr")
+RAPI_CONNECT_TIMEOUT = env_int("RAPI_CONNECT_TIMEOUT", 8, minimum=1)
+RAPI_RESPONSE_TIMEOUT = env_int("RAPI_RESPONSE_TIMEOUT", 15, minimum=1)
+
+BRANDING = {
+    "TITLE": env_str("BRANDING_TITLE", "ganetimgr"),
+    "MOTTO": env_str("BRANDING_MOTTO", _("Virtual machines on Ganeti clusters")),
+    "LOGO": "ganetimgr/img/logo.svg",
+    "FAVICON": "ganetimgr/img/favicon.svg",
+    "SERVICE_PROVIDED_BY": {"NAME": env_str("BRANDING_PROVIDER_NAME"), "URL": env_str("BRANDING_PROVIDER_URL")},
+    "FOOTER_TEXT": "",
+}
+
+# --------------------------------------------------------------------------------------------------
+# Operator overrides, last.
+# --------------------------------------------------------------------------------------------------
+
+try:
+    from ganetimgr.local_settings import *  # noqa: F401,F403
+except ModuleNotFoundError as exc:
+    if exc.name != "ganetimgr.local_settings":
+        raise

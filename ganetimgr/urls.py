@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+from ganetimgr import views
+
+admin.site.site_header = _("ganetimgr administration")
+admin.site.site_title = _("ganetimgr administration")
+
+urlpatterns = [
+    path("", include("ganeti.urls")),
+    path("user/", include("accounts.urls")),
+    path("application/", include("apply.urls")),
+    path("history/", include("auditlog.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("stats/", include("stats.urls")),
+    path("setlang/", login_not_required(set_language), name="setlang"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+]

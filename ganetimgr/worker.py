@@ -1,0 +1,193 @@
+"""The watcher's loop: reserve messages from beanstalkd and hand each to the handler of its type.
+
+Handlers live in the apps (a `handlers.py` module registering with @handles("TYPE")); this module
+only moves messages. A handler that succeeds gets its message deleted; one that raises Retry gets
+it released with a delay; anything else buries the message with the error logged, so nothing is
+lost. Run it through watcher.py, which patches the standard library for gevent first.
+"""
+
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+
+import gevent
+import gevent.event
+import gevent.lock
+import gevent.pool
+import greenstalk
+from django.db import close_old_connections
+from django.utils.module_loading import autodiscover_modules
+
+from ganetimgr import __version__
+from ganetimgr.queue import QueueUnavailable, beanstalk_client, beanstalk_target
+
+__all__ = ["Retry", "Watcher", "handles", "handler_for"]
+
+logger = logging.getLogger("ganetimgr.watcher")
+
+Handler = Callable[[dict], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+class Retry(Exception):
+    """Raised by a handler for a transient failure: the message comes back after `delay` seconds."""
+
+    def __init__(self, reason: str, *, delay: int = 30):
+        super().__init__(reason)
+        self.delay = delay
+
+
+def handles(message_type: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of messages whose "type" is message_type."""
+
+    def register(function: Handler) -> Handler:
+        if _HANDLERS.get(message_type, function) is not function:
+            raise ValueError(f"two handlers for queue message type {message_type!r}")
+        _HANDLERS[message_type] = function
+        return function
+
+    return register
+
+
+def handler_for(message_type: str) -> Handler | None:
+    return _HANDLERS.get(message_type)
+
+
+class Watcher:
+    """Reserve, dispatch to a greenlet pool, delete/release/bury; stop cleanly on the first signal."""
+
+    def __init__(self, *, concurrency: int = 10, reserve_timeout: int = 1, grace_seconds: int = 30,
+                 burst: bool = False):
+        self.name = f"{socket.gethostname()}.{os.getpid()}"
+        self.reserve_timeout = reserve_timeout
+        self.grace_seconds = grace_seconds
+        self.burst = burst
+        self.pool = gevent.pool.Pool(concurrency)
+        self.stopping = gevent.event.Event()
+        self._client: greenstalk.Client | None = None
+        self._client_lock = gevent.lock.Semaphore()  # one beanstalkd connection, many greenlets
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(signum, self.request_stop, signum)
+
+    def request_stop(self, signum: int = signal.SIGTERM) -> None:
+        """First signal: finish what runs, take nothing new. Second signal: stop now."""
+        if self.stopping.is_set():
+            logger.warning("Watcher %s: second %s, stopping now", self.name, signal.Signals(signum).name)
+            self.pool.kill(block=False)
+            return
+        logger.info("Watcher %s: %s received, finishing %d running message(s)",
+                    self.name, signal.Signals(signum).name, len(self.pool))
+        self.stopping.set()
+
+    def run(self) -> int:
+        """Work until asked to stop (or, with burst, until the tube is empty); returns the exit status."""
+        autodiscover_modules("handlers")
+        logger.info("Watcher %s: started pid=%d version=%s beanstalkd=%s handlers=%s",
+                    self.name, os.getpid(), __version__, beanstalk_target(), ",".join(sorted(_HANDLERS)) or "-")
+        backoff = 1
+        while not self.stopping.is_set():
+            if self._client is None:
+                if not self._connect():
+                    self.stopping.wait(backoff)
+                    backoff = min(backoff * 2, 30)
+                    continue
+                backoff = 1
+            self.pool.wait_available()
+            job = self._reserve()
+            if job is None:
+                if self.burst and self._client is not None and not len(self.pool):
+                    break
+                continue
+            self.pool.spawn(self._process, job)
+        self._shutdown()
+        return 0
+
+    def _connect(self) -> bool:
+        try:
+            self._client = beanstalk_client(timeout=self.reserve_timeout + 10)
+        except QueueUnavailable as exc:
+            logger.warning("Watcher %s: beanstalkd %s did not answer (%s); retrying", self.name,
+                           beanstalk_target(), exc)
+            return False
+        logger.info("Watcher %s: connected to beanstalkd %s", self.name, beanstalk_target())
+        return True
+
+    def _reserve(self) -> greenstalk.Job | None:
+        try:
+            with self._client_lock:
+                return self._client.reserve(timeout=self.reserve_timeout)
+        except greenstalk.TimedOutError:
+            return None
+        except (OSError, greenstalk.Error) as exc:
+            logger.warning("Watcher %s: lost beanstalkd %s (%s); reconnecting", self.name, beanstalk_target(), exc)
+            self._drop_client()
+            return None
+
+    def _shutdown(self) -> None:
+        if len(self.pool):
+            if not self.pool.join(timeout=self.grace_seconds):
+                logger.warning("Watcher %s: %d message(s) still running after %ds; stopping them",
+                               self.name, len(self.pool), self.grace_seconds)
+                self.pool.kill()
+        self._drop_client()
+        logger.info("Watcher %s: stopped", self.name)
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except OSError:
+                pass
+            self._client = None
+
+    # -- one message -------------------------------------------------------------------------------
+
+    def _process(self, job: greenstalk.Job) -> None:
+        close_old_connections()
+        try:
+            message = self._decode(job)
+            handler = handler_for(message["type"])
+            if handler is None:
+                raise LookupError(f"no handler for message type {message['type']!r}")
+            logger.info("Watcher %s: job=%s type=%s started", self.name, job.id, message["type"])
+            handler(message)
+        except Retry as exc:
+            logger.warning("Watcher %s: job=%s retry in %ds: %s", self.name, job.id, exc.delay, exc)
+            self._finish(job, "release", delay=exc.delay)
+        except Exception as exc:
+            logger.error("Watcher %s: job=%s buried: %s body=%.200s", self.name, job.id, exc, job.body,
+                         exc_info=not isinstance(exc, (LookupError, ValueError)))
+            self._finish(job, "bury")
+        else:
+            logger.info("Watcher %s: job=%s done", self.name, job.id)
+            self._finish(job, "delete")
+        finally:
+            close_old_connections()
+
+    @staticmethod
+    def _decode(job: greenstalk.Job) -> dict:
+        try:
+            message = json.loads(job.body)
+        except ValueError:
+            raise ValueError("message is not JSON") from None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise ValueError("message is not a JSON object with a string 'type'")
+        return message
+
+    def _finish(self, job: greenstalk.Job, verb: str, **kwargs) -> None:
+        try:
+            with self._client_lock:
+                if self._client is None:
+                    raise ConnectionError("connection lost")
+                getattr(self._client, verb)(job, **kwargs)
+        except (OSError, greenstalk.Error) as exc:
+            # beanstalkd hands the message out again after its TTR; handlers are idempotent.
+            logger.warning("Watcher %s: job=%s could not be %s (%s); beanstalkd will return it",
+                           self.name, job.id, {"delete": "deleted", "bury": "buried"}.get(verb, "released"), exc)

@@ -1,0 +1,1 @@
+"""Mail to instance owners and its archive."""

@@ -1,0 +1,1 @@
+"""Admin pages of the notifications app: none yet."""

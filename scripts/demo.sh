@@ -1,0 +1,72 @@
+#!/bin/bash
+# demo.sh: set up and run a working ganetimgr on this machine, everything under var/ (DEMO_VAR_DIR):
+# SQLite, Redis and beanstalkd as child processes on loopback ports, the watcher, and gunicorn with
+# gevent workers on http://127.0.0.1:8000 (DEMO_PORT). Prints the admin and user logins; Ctrl-C
+# stops everything it started. Run again, it reuses the database, accounts and passwords.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+scripts/setup.sh demo
+
+VAR=$(mkdir -p "${DEMO_VAR_DIR:-var}" && cd "${DEMO_VAR_DIR:-var}" && pwd)
+PORT=${DEMO_PORT:-8000}
+REDIS_PORT=${DEMO_REDIS_PORT:-16379}
+BEANSTALK_PORT=${DEMO_BEANSTALK_PORT:-11400}
+mkdir -p "$VAR/log" "$VAR/mail" "$VAR/redis"
+
+for pair in "$PORT:DEMO_PORT" "$REDIS_PORT:DEMO_REDIS_PORT" "$BEANSTALK_PORT:DEMO_BEANSTALK_PORT"; do
+    if port_in_use "${pair%%:*}"; then
+        echo "demo: port ${pair%%:*} is in use; stop what listens there or set ${pair#*:} to a free port" >&2
+        exit 1
+    fi
+done
+
+export GANETIMGR_VAR_DIR=$VAR
+export DJANGO_SETTINGS_MODULE=ganetimgr.settings
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export BEANSTALK_URL="127.0.0.1:$BEANSTALK_PORT"
+export DEBUG=off HTTPS=off                  # plain http on loopback; production runs behind TLS
+export ALLOWED_HOSTS=127.0.0.1,localhost
+export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend EMAIL_FILE_PATH="$VAR/mail"
+export GUNICORN_WORKERS=${GUNICORN_WORKERS:-2}
+unset DATABASE_URL                          # the demo's database is var/ganetimgr.sqlite3
+PY="$PWD/.venv/bin/python"
+
+shutdown() {
+    trap - INT TERM
+    echo; echo "demo: stopping"
+    stop_services
+    echo "demo: stopped"
+    exit "${1:-0}"
+}
+trap 'shutdown 0' INT TERM
+
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accounts.json")
+
+start_redis "$REDIS_PORT" "$VAR/redis"
+start_beanstalkd "$BEANSTALK_PORT" "$VAR" "$VAR/beanstalkd"
+
+"$PY" watcher.py > "$VAR/log/watcher.log" 2>&1 &
+register_service $! watcher TERM "$VAR/log/watcher.log"
+
+.venv/bin/gunicorn -c contrib/gunicorn.conf.py --bind "127.0.0.1:$PORT" \
+    --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/gunicorn.log" \
+    ganetimgr.wsgi:application &
+register_service $! gunicorn INT "$VAR/log/gunicorn.log"
+wait_port "$PORT" gunicorn || shutdown 1
+
+cat <<INFO
+
+ganetimgr demo is running at http://127.0.0.1:$PORT/
+$CREDENTIALS
+logs: $VAR/log/   mail: $VAR/mail/   Ctrl-C stops it.
+INFO
+
+# Until Ctrl-C, or until one of the services dies.
+set +e
+wait -n
+echo "demo: a service stopped unexpectedly; see $VAR/log/" >&2
+shutdown 1

@@ -1,0 +1,68 @@
+#!/bin/bash
+# setup.sh demo|test: install what ganetimgr needs on Debian 12, idempotently.
+#   1. the Debian packages (with apt when root; otherwise print the apt line and stop),
+#   2. the virtualenv .venv with the pinned requirements (reinstalled only when they change),
+#   3. the compiled translations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PROFILE=${1:?usage: setup.sh demo|test}
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+# -- 1. Debian packages ------------------------------------------------------------------------------
+# demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient.
+PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc)
+if [ "$PROFILE" = test ]; then
+    # PostgreSQL for the tests' database, Chromium for the browser tests.
+    PACKAGES+=(postgresql chromium fonts-dejavu-core)
+fi
+case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
+    /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these
+esac
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing Debian packages; as root, run:" >&2
+        echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    # Keep apt from starting the daemons system-wide: we start our own copies on loopback ports.
+    made_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+    fi
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+fi
+
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "setup: ganetimgr needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2; exit 1; }
+
+# -- 2. virtualenv ------------------------------------------------------------------------------------
+REQUIREMENTS=requirements.txt
+[ "$PROFILE" = test ] && REQUIREMENTS=requirements-test.txt
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+stamp="$VENV/.installed-$(basename "$REQUIREMENTS" .txt)"
+wanted=$(cat requirements.txt "$REQUIREMENTS" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "setup: installing $REQUIREMENTS into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+    echo "$wanted" > "$stamp"
+fi
+
+# -- 3. translations ---------------------------------------------------------------------------------
+shopt -s nullglob
+for po in locale/*/LC_MESSAGES/*.po; do
+    mo="${po%.po}.mo"
+    if [ ! -e "$mo" ] || [ "$po" -nt "$mo" ]; then
+        msgfmt --check-format -o "$mo" "$po"
+    fi
+done
