@@ -6,7 +6,7 @@ demo:
 
 test:
 	@scripts/setup.sh test
-	@scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
+	@HTTPS=off scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 setup:
 	@scripts/setup.sh test

@@ -8,6 +8,7 @@ from ganetimgr import views
 
 admin.site.site_header = _("ganetimgr administration")
 admin.site.site_title = _("ganetimgr administration")
+admin.site.login = views.admin_login
 
 urlpatterns = [
     path("", include("ganeti.urls")),

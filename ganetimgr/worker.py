@@ -102,10 +102,13 @@ class Watcher:
             self.pool.wait_available()
             job = self._reserve()
             if job is None:
-                if self.burst and self._client is not None and not len(self.pool):
-                    break
+                if self.burst and self._client is not None:
+                    if not len(self.pool):
+                        break
+                    self.pool.join()  # its messages may put new ones: look once more
                 continue
             self.pool.spawn(self._process, job)
+            gevent.sleep(0)  # let it start before blocking in the next reserve
         self._shutdown()
         return 0
 

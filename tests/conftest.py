@@ -1,0 +1,55 @@
+"""Shared fixtures. The services come from scripts/with-services.sh (make test), which exports
+DATABASE_URL, REDIS_URL and BEANSTALK_URL before pytest starts, since Django reads them at import."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; live_server tests use the ORM there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def project_env(tmp_path):
+    """Environment for a ganetimgr subprocess: the test services, a private var dir, no HTTPS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_ALLOW"))}
+    env.update({"GANETIMGR_VAR_DIR": str(tmp_path / "var"), "HTTPS": "off", "DJANGO_SETTINGS_MODULE": "ganetimgr.settings"})
+    return env
+
+
+def run_manage(*args, env, timeout=60):
+    return subprocess.run([PYTHON, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    executable = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
+    return {**browser_type_launch_args, "executable_path": executable,
+            "args": [*browser_type_launch_args.get("args", []), "--disable-gpu", "--disable-quic"]}
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.org", "alice-secret-pw",
+                                                 first_name="Alice")
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.org", "root-secret-pw")

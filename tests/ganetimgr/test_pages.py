@@ -1,0 +1,174 @@
+"""The base page, login, languages, deny-by-default and the error pages, through Django's test client."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import include, path
+
+pytestmark = pytest.mark.django_db
+
+GREEK = {"HTTP_ACCEPT_LANGUAGE": "el"}
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/user/login/?next=/"
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/ganeti/cluster/", "/history/", "/no-such-page/x"])
+def test_nothing_is_public_by_default(client, url):
+    response = client.get(url)
+    assert response.status_code in (302, 404)
+    if response.status_code == 302:
+        assert "login" in response["Location"]
+
+
+@pytest.mark.parametrize("headers, heading, button", [({}, "Log in to ganetimgr", "Log in"),
+                                                      (GREEK, "Σύνδεση στο ganetimgr", "Σύνδεση")])
+def test_login_page_in_both_languages(client, headers, heading, button):
+    response = client.get("/user/login/", **headers)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert heading in body and f">{button}</button>" in body
+    assert 'value="el" lang="el">Ελληνικά</button>' in body  # the language switch is on every page
+
+
+def test_login_logs_in_and_lands_on_the_home_page(client, user):
+    response = client.post("/user/login/", {"username": "alice", "password": "alice-secret-pw"}, follow=True)
+    assert response.redirect_chain[-1] == ("/", 302)
+    assert "Welcome, Alice" in response.content.decode()
+
+
+def test_wrong_password_is_refused_with_a_message(client, user):
+    response = client.post("/user/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_inactive_account_is_told_it_awaits_activation(client, user):
+    user.is_active = False
+    user.save()
+    response = client.post("/user/login/", {"username": "alice", "password": "alice-secret-pw"})
+    assert "This account is not active yet" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("headers, texts", [
+    ({}, ["Welcome, Alice", "Home", "Log out", "Powered by ganetimgr"]),
+    (GREEK, ["Καλώς ήρθατε, Alice", "Αρχική", "Αποσύνδεση", "Με την τεχνολογία του ganetimgr"]),
+])
+def test_home_page_in_both_languages_for_a_user(client, user, headers, texts):
+    client.force_login(user)
+    body = client.get("/", **headers).content.decode()
+    for text in texts:
+        assert text in body
+
+
+def sidebar_links(client):
+    body = client.get("/").content.decode()
+    start = body.index('id="sidebar"')
+    sidebar = body[start:body.index("</nav>", start)]
+    return [part.split('"')[0] for part in sidebar.split('href="')[1:]]
+
+
+def test_sidebar_entries_depend_on_permissions(client, user, superuser):
+    client.force_login(user)
+    assert sidebar_links(client) == ["/"]
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_cluster"))
+    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/"]
+    client.force_login(superuser)
+    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/admin/"]
+
+
+def test_language_switch_is_a_post_that_sticks(client, user):
+    client.force_login(user)
+    response = client.post("/setlang/", {"language": "el", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "Αρχική" in client.get("/").content.decode()
+    client.post("/setlang/", {"language": "en", "next": "/"})
+    assert "Αρχική" not in client.get("/").content.decode()
+
+
+def test_anonymous_visitors_can_switch_language(client):
+    client.post("/setlang/", {"language": "el", "next": "/user/login/"})
+    assert "Σύνδεση στο ganetimgr" in client.get("/user/login/").content.decode()
+
+
+def test_logout_is_post_only(client, user):
+    client.force_login(user)
+    assert client.get("/user/logout/").status_code == 405
+    response = client.post("/user/logout/")
+    assert response.status_code == 302 and response["Location"] == "/user/login/"
+    assert client.get("/").status_code == 302
+
+
+def test_csrf_is_enforced_on_login(user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/user/login/", {"username": "alice", "password": "alice-secret-pw"})
+    assert response.status_code == 403
+    assert "Form expired" in response.content.decode()
+
+
+def test_admin_login_uses_the_site_login_and_reaches_the_admin(client, superuser):
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1] == ("/user/login/?next=/admin/", 302)
+    client.post("/user/login/", {"username": "root", "password": "root-secret-pw"})
+    response = client.get("/admin/")
+    assert response.status_code == 200 and "ganetimgr administration" in response.content.decode()
+
+
+def test_users_who_are_not_staff_get_403_from_the_admin(client, user):
+    client.force_login(user)
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403 and "Access denied" in response.content.decode()
+
+
+@pytest.mark.parametrize("headers, text", [({}, "Page not found"), (GREEK, "Η σελίδα δεν βρέθηκε")])
+def test_404_page_in_both_languages(client, user, headers, text):
+    client.force_login(user)
+    response = client.get("/no/such/page/", **headers)
+    assert response.status_code == 404 and text in response.content.decode()
+
+
+def _forbidden(request):
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied
+
+
+def _broken(request):
+    raise RuntimeError("boom")
+
+
+urlpatterns = [path("forbidden/", _forbidden), path("broken/", _broken), path("", include("ganetimgr.urls"))]
+
+
+def test_403_and_500_pages(client, user, settings):
+    settings.ROOT_URLCONF = __name__
+    client.force_login(user)
+    forbidden = client.get("/forbidden/")
+    assert forbidden.status_code == 403 and "Access denied" in forbidden.content.decode()
+    client.raise_request_exception = False
+    broken = client.get("/broken/")
+    assert broken.status_code == 500
+    assert "Something went wrong on our side" in broken.content.decode()
+
+
+@pytest.mark.integration
+def test_health_reports_each_service_without_login(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "queue": "ok", "status": "ok"}
+
+
+@pytest.mark.integration
+def test_health_degrades_when_a_service_is_down(client, settings):
+    from tests.conftest import free_port
+
+    settings.BEANSTALK_ADDRESS = ("127.0.0.1", free_port())
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["queue"] == "unavailable" and response.json()["status"] == "degraded"

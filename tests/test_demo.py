@@ -1,0 +1,176 @@
+"""The README's first command: scripts/demo.sh (what `make demo` runs) serves a working site."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+class Browser:
+    """Just enough of a browser: cookies, CSRF token from the form, no automatic redirects."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect())
+
+    def get(self, path, follow=False):
+        status, headers, body = self._open(urllib.request.Request(self.base + path))
+        if follow and status in (301, 302):
+            return self.get(headers["Location"], follow=True)
+        return status, headers, body
+
+    def post(self, path, data):
+        body = urllib.parse.urlencode(data).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path}))
+
+    def _open(self, request):
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    def log_in(self, username, password):
+        _status, _headers, page = self.get("/user/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        return self.post("/user/login/", {"csrfmiddlewaretoken": token, "username": username, "password": password,
+                                          "next": "/"})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def start_demo(tmp_path, ports):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update({"DEMO_VAR_DIR": str(tmp_path / "var"), "DEMO_PORT": str(ports[0]),
+                "DEMO_REDIS_PORT": str(ports[1]), "DEMO_BEANSTALK_PORT": str(ports[2])})
+    # As from a terminal: SIGINT at its default (the test runner may have inherited it ignored, and bash
+    # cannot trap a signal ignored on entry), in a session of its own so that cleanup can kill the group.
+    return subprocess.Popen(["scripts/demo.sh"], cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def read_until_running(process, timeout=240):
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops it" in line:
+            return "".join(lines)
+    raise AssertionError("the demo did not come up:\n" + "".join(lines))
+
+
+def stop_demo(process):
+    """Ctrl-C; returns the exit status, the output and whether any process of the demo outlived it."""
+    process.send_signal(signal.SIGINT)
+    try:
+        output = process.communicate(timeout=60)[0]
+    finally:
+        survivors = _group_alive(process.pid)
+        if survivors:  # whatever happens, nothing of the demo outlives the test
+            os.killpg(process.pid, signal.SIGKILL)
+    return process.returncode, output, survivors
+
+
+def _group_alive(pgid):
+    for _ in range(50):  # zombies of the group may wait a moment for the reaper
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        if all(_is_zombie(pid) for pid in _group_members(pgid)):
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _group_members(pgid):
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+            except ProcessLookupError:
+                pass
+    return members
+
+
+def _is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def port_open(port):
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path):
+    ports = [free_port(), free_port(), free_port()]
+    demo = start_demo(tmp_path, ports)
+    try:
+        banner = read_until_running(demo)
+        admin = re.search(r"^admin login: (\S+) / (\S+)$", banner, re.M)
+        user = re.search(r"^user login: (\S+) / (\S+)$", banner, re.M)
+        assert admin and user, banner
+        base = f"http://127.0.0.1:{ports[0]}"
+        assert f"running at {base}/" in banner
+
+        status, _headers, page = Browser(base).get("/user/login/")
+        assert status == 200 and "Log in to ganetimgr" in page
+
+        as_admin = Browser(base)
+        status, headers, _ = as_admin.log_in(*admin.groups())
+        assert status == 302 and headers["Location"] == "/"
+        status, _headers, page = as_admin.get("/admin/")
+        assert status == 200 and "ganetimgr administration" in page
+
+        as_user = Browser(base)
+        assert as_user.log_in(*user.groups())[0] == 302
+        status, _headers, page = as_user.get("/")
+        assert status == 200 and f"Welcome, {user.group(1)}" in page
+        assert as_user.get("/admin/", follow=True)[0] == 403  # not staff
+
+        # static files are served by gunicorn (WhiteNoise), hashed after collectstatic
+        css = re.search(r'href="(/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]+\.css)"', page)
+        assert css and as_user.get(css.group(1))[0] == 200
+        assert as_user.get("/health/")[0] == 200
+    finally:
+        returncode, output, survivors = stop_demo(demo)
+    assert returncode == 0, output
+    assert "demo: stopped" in output
+    assert not survivors, "a process of the demo outlived Ctrl-C"
+    assert not any(port_open(port) for port in ports), "a demo service still listens after Ctrl-C"
+
+    # A second run reuses what the first set up: same accounts and passwords.
+    demo = start_demo(tmp_path, ports)
+    try:
+        banner_again = read_until_running(demo)
+        assert admin.group(0) in banner_again and user.group(0) in banner_again
+        assert "setup: installing" not in banner_again
+    finally:
+        returncode, output, survivors = stop_demo(demo)
+    assert returncode == 0 and not survivors, output

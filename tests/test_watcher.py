@@ -1,0 +1,103 @@
+"""watcher.py as operators run it: a real process against the real beanstalkd."""
+
+import json
+import signal
+import subprocess
+import time
+import uuid
+
+import greenstalk
+import pytest
+
+from ganetimgr.config import beanstalk_address
+from tests.conftest import PROJECT_DIR, PYTHON
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture
+def tube():
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def queue(tube):
+    import os
+
+    address = beanstalk_address("BEANSTALK_URL", os.environ.get("BEANSTALK_URL", "127.0.0.1:11300"))
+    with greenstalk.Client(address, use=tube, watch=tube) as client:
+        yield client
+
+
+@pytest.fixture
+def start_watcher(project_env, tube):
+    processes = []
+
+    def start(*args):
+        env = {**project_env, "BEANSTALK_TUBE": tube, "DJANGO_SETTINGS_MODULE": "tests.watcher_settings"}
+        process = subprocess.Popen([PYTHON, "watcher.py", *args], cwd=PROJECT_DIR, env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_for_line(process, text, timeout=30):
+    """Read the watcher's log until a line contains text; return everything read."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"{text!r} not logged; log so far:\n{''.join(seen)}")
+
+
+def test_watcher_connects_and_stops_cleanly_on_sigterm(start_watcher, tube):
+    watcher = start_watcher()
+    log = wait_for_line(watcher, "connected to beanstalkd")
+    assert f"tube {tube}" in log and "started pid=" in log
+    watcher.send_signal(signal.SIGTERM)
+    assert watcher.wait(timeout=10) == 0
+    rest = watcher.stdout.read()
+    assert "SIGTERM received" in rest and "stopped" in rest and "Traceback" not in log + rest
+
+
+def test_messages_are_handled_deleted_retried_or_buried(start_watcher, queue, tube, tmp_path):
+    target = tmp_path / "written.txt"
+    queue.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "hello"}))
+    queue.put(json.dumps({"type": "TEST_FAIL"}))
+    queue.put(json.dumps({"type": "TEST_RETRY"}))
+    queue.put(json.dumps({"type": "NO_SUCH_TYPE"}))
+    queue.put("this is not json")
+    watcher = start_watcher("--burst")
+    output, _ = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, output
+    assert target.read_text() == "hello"
+    stats = queue.stats_tube(tube)
+    assert stats["current-jobs-buried"] == 3, output  # failing handler, unknown type, not JSON
+    assert stats["current-jobs-delayed"] == 1, output  # the retry
+    assert stats["current-jobs-ready"] == 0 and stats["current-jobs-reserved"] == 0
+    assert "no handler for message type 'NO_SUCH_TYPE'" in output and "message is not JSON" in output
+    assert "the handler failed on purpose" in output and "retry in 120s: not yet" in output
+    buried = queue.peek_buried()
+    assert buried.body  # kept for an admin to read, never dropped
+
+
+def test_sigterm_lets_a_running_message_finish(start_watcher, queue, tmp_path):
+    target = tmp_path / "slow.txt"
+    watcher = start_watcher()
+    wait_for_line(watcher, "connected to beanstalkd")
+    queue.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "done", "seconds": 2}))
+    wait_for_line(watcher, "type=TEST_WRITE started")
+    watcher.send_signal(signal.SIGTERM)
+    assert watcher.wait(timeout=20) == 0
+    assert target.read_text() == "done"
