@@ -101,3 +101,43 @@ def test_sigterm_lets_a_running_message_finish(start_watcher, queue, tmp_path):
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=20) == 0
     assert target.read_text() == "done"
+
+
+def test_watcher_reconnects_when_beanstalkd_restarts(project_env, tmp_path):
+    """A private beanstalkd is stopped under the watcher and started again: the next message still runs."""
+    from tests.conftest import free_port
+
+    port = free_port()
+
+    def start_beanstalkd():
+        server = subprocess.Popen(["beanstalkd", "-l", "127.0.0.1", "-p", str(port)])
+        for _ in range(100):
+            try:
+                greenstalk.Client(("127.0.0.1", port)).close()
+                return server
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("beanstalkd did not start")
+
+    server = start_beanstalkd()
+    env = {**project_env, "BEANSTALK_URL": f"127.0.0.1:{port}", "BEANSTALK_TUBE": "reconnect",
+           "DJANGO_SETTINGS_MODULE": "tests.watcher_settings"}
+    watcher = subprocess.Popen([PYTHON, "watcher.py"], cwd=PROJECT_DIR, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_line(watcher, "connected to beanstalkd")
+        server.terminate()
+        server.wait()
+        wait_for_line(watcher, "reconnecting")
+        server = start_beanstalkd()
+        wait_for_line(watcher, "connected to beanstalkd")
+        target = tmp_path / "after-restart.txt"
+        with greenstalk.Client(("127.0.0.1", port), use="reconnect") as client:
+            client.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "still here"}))
+        wait_for_line(watcher, "done")
+        assert target.read_text() == "still here"
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=20)
+        server.terminate()
+        server.wait()
