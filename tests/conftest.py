@@ -3,24 +3,11 @@ DATABASE_URL, REDIS_URL and BEANSTALK_URL before pytest starts, since Django rea
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; live_server tests use the ORM there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -29,11 +16,6 @@ def project_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_ALLOW"))}
     env.update({"GANETIMGR_VAR_DIR": str(tmp_path / "var"), "HTTPS": "off", "DJANGO_SETTINGS_MODULE": "ganetimgr.settings"})
     return env
-
-
-def run_manage(*args, env, timeout=60):
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True,
-                          text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

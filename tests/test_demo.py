@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, free_port
+from tests.helpers import PROJECT_DIR, OutputReader, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -64,29 +64,17 @@ def start_demo(tmp_path, ports):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
-def read_until_running(process, timeout=240):
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C stops it" in line:
-            return "".join(lines)
-    raise AssertionError("the demo did not come up:\n" + "".join(lines))
-
-
-def stop_demo(process):
-    """Ctrl-C; returns the exit status, the output and whether any process of the demo outlived it."""
+def stop_demo(process, output):
+    """Ctrl-C; returns the exit status, what it printed and whether any process of the demo outlived it."""
     process.send_signal(signal.SIGINT)
     try:
-        output = process.communicate(timeout=60)[0]
+        printed = output.rest(timeout=60)
+        process.wait(timeout=10)
     finally:
         survivors = _group_alive(process.pid)
         if survivors:  # whatever happens, nothing of the demo outlives the test
             os.killpg(process.pid, signal.SIGKILL)
-    return process.returncode, output, survivors
+    return process.returncode, printed, survivors
 
 
 def _group_alive(pgid):
@@ -131,8 +119,9 @@ def port_open(port):
 def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path):
     ports = [free_port(), free_port(), free_port()]
     demo = start_demo(tmp_path, ports)
+    output = OutputReader(demo)
     try:
-        banner = read_until_running(demo)
+        banner = output.until("Ctrl-C stops it", timeout=240)
         admin = re.search(r"^admin login: (\S+) / (\S+)$", banner, re.M)
         user = re.search(r"^user login: (\S+) / (\S+)$", banner, re.M)
         assert admin and user, banner
@@ -159,18 +148,19 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path):
         assert css and as_user.get(css.group(1))[0] == 200
         assert as_user.get("/health/")[0] == 200
     finally:
-        returncode, output, survivors = stop_demo(demo)
-    assert returncode == 0, output
-    assert "demo: stopped" in output
+        returncode, printed, survivors = stop_demo(demo, output)
+    assert returncode == 0, printed
+    assert "demo: stopped" in printed
     assert not survivors, "a process of the demo outlived Ctrl-C"
     assert not any(port_open(port) for port in ports), "a demo service still listens after Ctrl-C"
 
     # A second run reuses what the first set up: same accounts and passwords.
     demo = start_demo(tmp_path, ports)
+    output = OutputReader(demo)
     try:
-        banner_again = read_until_running(demo)
+        banner_again = output.until("Ctrl-C stops it", timeout=240)
         assert admin.group(0) in banner_again and user.group(0) in banner_again
         assert "setup: installing" not in banner_again
     finally:
-        returncode, output, survivors = stop_demo(demo)
-    assert returncode == 0 and not survivors, output
+        returncode, printed, survivors = stop_demo(demo, output)
+    assert returncode == 0 and not survivors, printed

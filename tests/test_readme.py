@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 
 def test_every_environment_variable_is_in_the_readme():

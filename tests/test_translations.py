@@ -6,7 +6,7 @@ import subprocess
 import polib
 import pytest
 
-from tests.conftest import PROJECT_DIR, PYTHON
+from tests.helpers import PROJECT_DIR, PYTHON
 
 PO_FILE = PROJECT_DIR / "locale/el/LC_MESSAGES/django.po"
 

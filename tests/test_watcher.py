@@ -10,7 +10,7 @@ import greenstalk
 import pytest
 
 from ganetimgr.config import beanstalk_address
-from tests.conftest import PROJECT_DIR, PYTHON
+from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,27 +47,14 @@ def start_watcher(project_env, tube):
             process.wait()
 
 
-def wait_for_line(process, text, timeout=30):
-    """Read the watcher's log until a line contains text; return everything read."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"{text!r} not logged; log so far:\n{''.join(seen)}")
-
-
 def test_watcher_connects_and_stops_cleanly_on_sigterm(start_watcher, tube):
     watcher = start_watcher()
-    log = wait_for_line(watcher, "connected to beanstalkd")
+    output = OutputReader(watcher)
+    log = output.until("connected to beanstalkd")
     assert f"tube {tube}" in log and "started pid=" in log
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=10) == 0
-    rest = watcher.stdout.read()
+    rest = output.rest()
     assert "SIGTERM received" in rest and "stopped" in rest and "Traceback" not in log + rest
 
 
@@ -95,9 +82,10 @@ def test_messages_are_handled_deleted_retried_or_buried(start_watcher, queue, tu
 def test_sigterm_lets_a_running_message_finish(start_watcher, queue, tmp_path):
     target = tmp_path / "slow.txt"
     watcher = start_watcher()
-    wait_for_line(watcher, "connected to beanstalkd")
+    output = OutputReader(watcher)
+    output.until("connected to beanstalkd")
     queue.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "done", "seconds": 2}))
-    wait_for_line(watcher, "type=TEST_WRITE started")
+    output.until("type=TEST_WRITE started")
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=20) == 0
     assert target.read_text() == "done"
@@ -105,8 +93,6 @@ def test_sigterm_lets_a_running_message_finish(start_watcher, queue, tmp_path):
 
 def test_watcher_reconnects_when_beanstalkd_restarts(project_env, tmp_path):
     """A private beanstalkd is stopped under the watcher and started again: the next message still runs."""
-    from tests.conftest import free_port
-
     port = free_port()
 
     def start_beanstalkd():
@@ -124,17 +110,18 @@ def test_watcher_reconnects_when_beanstalkd_restarts(project_env, tmp_path):
            "DJANGO_SETTINGS_MODULE": "tests.watcher_settings"}
     watcher = subprocess.Popen([PYTHON, "watcher.py"], cwd=PROJECT_DIR, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = OutputReader(watcher)
     try:
-        wait_for_line(watcher, "connected to beanstalkd")
+        output.until("connected to beanstalkd")
         server.terminate()
         server.wait()
-        wait_for_line(watcher, "reconnecting")
+        output.until("reconnecting")
         server = start_beanstalkd()
-        wait_for_line(watcher, "connected to beanstalkd")
+        output.until("connected to beanstalkd")
         target = tmp_path / "after-restart.txt"
         with greenstalk.Client(("127.0.0.1", port), use="reconnect") as client:
             client.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "still here"}))
-        wait_for_line(watcher, "done")
+        output.until("done")
         assert target.read_text() == "still here"
     finally:
         watcher.terminate()

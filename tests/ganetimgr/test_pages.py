@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import include, path
 
+from tests.helpers import free_port
+
 pytestmark = pytest.mark.django_db
 
 GREEK = {"HTTP_ACCEPT_LANGUAGE": "el"}
@@ -166,8 +168,6 @@ def test_health_reports_each_service_without_login(client):
 
 @pytest.mark.integration
 def test_health_degrades_when_a_service_is_down(client, settings):
-    from tests.conftest import free_port
-
     settings.BEANSTALK_ADDRESS = ("127.0.0.1", free_port())
     response = client.get("/health/")
     assert response.status_code == 503

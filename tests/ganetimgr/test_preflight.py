@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, PYTHON, free_port, run_manage
+from tests.helpers import PROJECT_DIR, PYTHON, free_port, run_manage
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

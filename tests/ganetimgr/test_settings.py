@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, PYTHON, run_manage
+from tests.helpers import PROJECT_DIR, PYTHON, run_manage
 
 pytestmark = pytest.mark.slow
 
