@@ -14,8 +14,8 @@ VENV=${VENV:-.venv}
 # demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient.
 PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc)
 if [ "$PROFILE" = test ]; then
-    # PostgreSQL for the tests' database, Chromium for the browser tests.
-    PACKAGES+=(postgresql chromium fonts-dejavu-core)
+    # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests.
+    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core)
 fi
 case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
     /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these
