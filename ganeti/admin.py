@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import Cluster, Network
-from .services import cluster_set_disabled
+from .services import cluster_save, cluster_set_disabled
 
 
 class ClusterAdminForm(forms.ModelForm):
@@ -23,7 +23,9 @@ class ClusterAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.has_password:
-            self.fields["new_password"].help_text = _("A password is stored. Leave this empty to keep it.")
+            self.fields["new_password"].help_text = _(
+                "A password is stored. Leave this empty to keep it (clearing the RAPI username removes it)."
+            )
         else:
             self.fields["new_password"].help_text = _("Stored encrypted; it is never shown again.")
 
@@ -32,13 +34,6 @@ class ClusterAdminForm(forms.ModelForm):
         if cleaned.get("username") and not cleaned.get("new_password") and not self.instance.has_password:
             self.add_error("new_password", _("Enter the RAPI password of this user."))
         return cleaned
-
-    def save(self, commit=True):
-        if self.cleaned_data.get("new_password"):
-            self.instance.password = self.cleaned_data["new_password"]
-        elif not self.cleaned_data.get("username"):
-            self.instance.password = ""
-        return super().save(commit)
 
 
 @admin.register(Cluster)
@@ -50,6 +45,9 @@ class ClusterAdmin(admin.ModelAdmin):
     search_fields = ["hostname", "slug", "description"]
     prepopulated_fields = {"slug": ["hostname"]}
     actions = ["enable_clusters", "disable_clusters"]
+
+    def save_model(self, request, obj, form, change):
+        cluster_save(cluster=obj, new_password=form.cleaned_data.get("new_password", ""))
 
     @admin.action(description=_("Enable the selected clusters"))
     def enable_clusters(self, request, queryset):

@@ -5,6 +5,10 @@ watcher can print one line instead of a traceback.
 """
 
 import os
+import re
+import secrets
+import zoneinfo
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -21,7 +25,15 @@ __all__ = [
     "redis_url",
     "beanstalk_address",
     "redact_url",
+    "env_choice",
+    "env_time_zone",
+    "beanstalk_tube",
+    "secret_key_from_file",
+    "require_filled_in",
 ]
+
+# The mark settings.py.dist puts on every value an operator must fill in.
+PLACEHOLDER = "FILL-IN"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -178,3 +190,78 @@ def beanstalk_address(name: str, default: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"{name}={raw!r} is not a beanstalkd address: use HOST:PORT, e.g. 127.0.0.1:11300")
     return host, int(port)
+
+
+def env_choice(name: str, default: str, choices: list[str], *, upper: bool = False) -> str:
+    value = os.environ.get(name, default)
+    if upper:
+        value = value.upper()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={value!r} is not a time zone name such as UTC or Europe/Athens") from None
+    return value
+
+
+# beanstalkd's tube names: letters, digits and -+/;.$_() , not starting with '-', at most 200 bytes.
+_TUBE_NAME = re.compile(r"^[A-Za-z0-9+/;.$_()][A-Za-z0-9+/;.$_()-]{0,199}$")
+
+
+def beanstalk_tube(name: str, default: str) -> str:
+    value = os.environ.get(name, default)
+    if not _TUBE_NAME.match(value):
+        raise ConfigError(f"{name}={value!r} is not a beanstalkd tube name (letters, digits, - + / ; . $ _ ( ))")
+    return value
+
+
+def secret_key_from_file(path: Path) -> str:
+    """The key kept in path; made there (mode 0600) on first use, atomically, so processes agree on it."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = None
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is not set and SECRET_KEY_FILE={path} cannot be read: {exc}") from None
+    if key:
+        return key
+    if key == "":
+        raise ConfigError(f"SECRET_KEY is not set and SECRET_KEY_FILE={path} is empty")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)  # fails if another process made it first: then theirs counts
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is not set and SECRET_KEY_FILE={path} cannot be written: {exc}") from None
+
+
+def require_filled_in(namespace: dict) -> None:
+    """Refuse settings whose value still holds the PLACEHOLDER mark of settings.py.dist."""
+
+    def holds(value) -> bool:
+        if isinstance(value, str):
+            return PLACEHOLDER in value
+        if isinstance(value, dict):
+            return any(holds(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return any(holds(v) for v in value)
+        return False
+
+    unfilled = sorted(name for name, value in namespace.items() if name.isupper() and holds(value))
+    if unfilled:
+        raise ConfigError(f"replace the {PLACEHOLDER} values in your local settings: {', '.join(unfilled)}")

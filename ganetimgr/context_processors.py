@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
 from ganetimgr.navigation import menu_for
@@ -9,5 +10,6 @@ def site(request):
     return {
         "BRANDING": settings.BRANDING,
         "SW_VERSION": settings.SW_VERSION,
-        "sidebar_menu": SimpleLazyObject(lambda: menu_for(request.user, request.path)),
+        # No user on error pages raised before AuthenticationMiddleware (e.g. 400 for a bad Host header).
+        "sidebar_menu": SimpleLazyObject(lambda: menu_for(getattr(request, "user", AnonymousUser()), request.path)),
     }

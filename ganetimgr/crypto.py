@@ -49,11 +49,12 @@ def decrypt_secret(token: str) -> str:
 
 
 def needs_reencryption(token: str) -> bool:
-    """True when token decrypts only under a fallback key."""
+    """True when token decrypts only under a SECRET_KEY_FALLBACKS key; SecretDecryptionError when under none."""
     if not token:
         return False
     try:
         _fernet_for(settings.SECRET_KEY).decrypt(token.encode("ascii"))
     except InvalidToken:
+        decrypt_secret(token)  # raises SecretDecryptionError when no fallback key works either
         return True
     return False

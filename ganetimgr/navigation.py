@@ -24,9 +24,11 @@ def _everyone(user) -> bool:
     return True
 
 
-def _perm(codename: str) -> Callable[[object], bool]:
+def _admin_perm(codename: str) -> Callable[[object], bool]:
+    """An admin page: the admin lets in staff only."""
+
     def visible(user) -> bool:
-        return user.has_perm(codename)
+        return user.is_staff and user.has_perm(codename)
 
     return visible
 
@@ -37,8 +39,8 @@ def _staff(user) -> bool:
 
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
-    MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _perm("ganeti.view_cluster")),
-    MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _perm("ganeti.view_network")),
+    MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
+    MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Administration"), "admin:index", "gear", _staff),
 ]
 

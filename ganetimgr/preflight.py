@@ -39,15 +39,20 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+def _database_target(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite {settings_dict['NAME']}"
+    vendor = settings_dict["ENGINE"].rsplit(".", 1)[-1]
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"{vendor} {settings_dict.get('HOST') or 'localhost'}{port}/{settings_dict['NAME']}"
+
+
 def _check_database() -> ServiceStatus:
-    from django.conf import settings
     from django.db import connections
 
-    from ganetimgr.config import redact_url
-
-    target = redact_url(settings.DATABASE_URL)
+    connection = connections["default"]
+    target = _database_target(connection.settings_dict)
     try:
-        connection = connections["default"]
         connection.ensure_connection()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -57,17 +62,19 @@ def _check_database() -> ServiceStatus:
 
 
 def _check_cache() -> ServiceStatus:
-    import redis
+    """A write and a read through the cache the site really uses (CACHES, from REDIS_URL by default)."""
     from django.conf import settings
+    from django.core.cache import caches
 
     from ganetimgr.config import redact_url
 
-    target = redact_url(settings.REDIS_URL)
+    target = redact_url(str(settings.CACHES["default"].get("LOCATION", "")))
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-        client.ping()
-        client.close()
-    except Exception as exc:
+        cache = caches["default"]
+        cache.set("preflight", "ok", 10)
+        if cache.get("preflight") != "ok":
+            raise RuntimeError("a value written was not read back")
+    except Exception as exc:  # redis' errors, or those of whatever backend CACHES names
         return ServiceStatus("cache", "REDIS_URL", target, _first_line(exc))
     return ServiceStatus("cache", "REDIS_URL", target)
 
@@ -122,13 +129,8 @@ def fail_cleanly(program: str = "ganetimgr"):
         print(f"{program}: {exc}", file=sys.stderr)
         sys.exit(1)
     except OperationalError as exc:
-        from django.conf import settings
+        from django.db import connections
 
-        from ganetimgr.config import redact_url
-
-        print(
-            f"{program}: database at {redact_url(settings.DATABASE_URL)} failed: {_first_line(exc)} "
-            "(check DATABASE_URL)",
-            file=sys.stderr,
-        )
+        target = _database_target(connections["default"].settings_dict)
+        print(f"{program}: database at {target} failed: {_first_line(exc)} (check DATABASE_URL)", file=sys.stderr)
         sys.exit(1)

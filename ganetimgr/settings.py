@@ -5,8 +5,6 @@ on loopback). An operator overrides them in the environment or in ganetimgr/loca
 imported last; settings.py.dist documents every operator setting. README.md lists the variables.
 """
 
-import os
-import secrets
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -15,13 +13,18 @@ from ganetimgr import __version__
 from ganetimgr.config import (
     ConfigError,
     beanstalk_address,
+    beanstalk_tube,
     database_from_url,
     env_addresses,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_str,
+    env_time_zone,
     redis_url,
+    require_filled_in,
+    secret_key_from_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,29 +38,9 @@ SW_VERSION = __version__
 DEBUG = env_bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    """SECRET_KEY, else the key kept in SECRET_KEY_FILE (made once, mode 0600)."""
-    key = env_str("SECRET_KEY")
-    if key:
-        return key
-    path = Path(env_str("SECRET_KEY_FILE", str(VAR_DIR / "secret_key")))
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    except FileExistsError:
-        pass  # another process made it first
-    except OSError as exc:
-        raise ConfigError(f"SECRET_KEY is not set and SECRET_KEY_FILE={path} cannot be written: {exc}") from None
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Unset here means: from SECRET_KEY_FILE (made once), after local_settings had its say (end of file).
+SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(VAR_DIR / "secret_key")))
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -141,14 +124,15 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 BEANSTALK_URL = env_str("BEANSTALK_URL", "127.0.0.1:11300")
 BEANSTALK_ADDRESS = beanstalk_address("BEANSTALK_URL", BEANSTALK_URL)
-BEANSTALK_TUBE = env_str("BEANSTALK_TUBE", "ganetimgr")
+BEANSTALK_TUBE = beanstalk_tube("BEANSTALK_TUBE", "ganetimgr")
 
 # --------------------------------------------------------------------------------------------------
 # Authentication and sessions
 # --------------------------------------------------------------------------------------------------
 
-# AllowAllUsers: an inactive user with the right password is told the account awaits activation.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+# An inactive user with the right password is told the account awaits activation; an inactive
+# user's existing sessions end (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ActivationAwareBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -171,8 +155,10 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 if HTTPS:
-    # nginx terminates TLS and overwrites X-Forwarded-Proto (contrib/nginx); gunicorn listens on loopback.
+    # nginx terminates TLS and overwrites X-Forwarded-Proto; gunicorn listens on loopback only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe /health/ over plain http on the backend.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -186,12 +172,12 @@ X_FRAME_OPTIONS = "DENY"
 # Languages, time
 # --------------------------------------------------------------------------------------------------
 
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("el", "Ελληνικά")]
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", [code for code, _name in LANGUAGES])
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "ganetimgr_language"
 USE_I18N = True
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_TZ = True
 
 # --------------------------------------------------------------------------------------------------
@@ -229,14 +215,18 @@ MANAGERS = env_addresses("MANAGERS", ADMINS)
 # Logging: everything to stderr (gunicorn and systemd collect it); LOG_LEVEL sets the threshold.
 # --------------------------------------------------------------------------------------------------
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], upper=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"django": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}},
+    "loggers": {
+        "django": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True},
+        # Requests for other host names are scanners' noise: they get a 400 page, not an error log.
+        "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
+    },
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -260,8 +250,21 @@ BRANDING = {
 # Operator overrides, last.
 # --------------------------------------------------------------------------------------------------
 
-try:
-    from ganetimgr.local_settings import *  # noqa: F401,F403
-except ModuleNotFoundError as exc:
-    if exc.name != "ganetimgr.local_settings":
-        raise
+# GANETIMGR_LOCAL_SETTINGS names a file elsewhere (e.g. /etc/ganetimgr/local_settings.py) instead.
+_local_settings = env_str("GANETIMGR_LOCAL_SETTINGS")
+if _local_settings:
+    try:
+        exec(compile(Path(_local_settings).read_text(), _local_settings, "exec"))
+    except OSError as exc:
+        raise ConfigError(f"GANETIMGR_LOCAL_SETTINGS={_local_settings} cannot be read: {exc}") from None
+else:
+    try:
+        from ganetimgr.local_settings import *  # noqa: F401,F403
+    except ModuleNotFoundError as exc:
+        if exc.name != "ganetimgr.local_settings":
+            raise
+
+if not SECRET_KEY:
+    SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE))
+
+require_filled_in(globals())

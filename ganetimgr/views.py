@@ -2,17 +2,17 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.urls import reverse
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ganetimgr.preflight import check_services
 
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def health(request):
     """For load balancers and monitoring: 200 when every service answers, else 503 naming the failures."""
     statuses = check_services()

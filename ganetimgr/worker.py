@@ -22,14 +22,18 @@ from django.db import close_old_connections
 from django.utils.module_loading import autodiscover_modules
 
 from ganetimgr import __version__
-from ganetimgr.queue import QueueUnavailable, beanstalk_client, beanstalk_target
+from ganetimgr.queue import MESSAGE_TTR, QueueUnavailable, beanstalk_client, beanstalk_target
 
-__all__ = ["Retry", "Watcher", "handles", "handler_for"]
+__all__ = ["BadMessage", "Retry", "Watcher", "handles", "handler_for"]
 
 logger = logging.getLogger("ganetimgr.watcher")
 
 Handler = Callable[[dict], None]
 _HANDLERS: dict[str, Handler] = {}
+
+
+class BadMessage(Exception):
+    """The message is not JSON, has no type, or no handler takes its type: nothing to retry."""
 
 
 class Retry(Exception):
@@ -99,7 +103,9 @@ class Watcher:
                     backoff = min(backoff * 2, 30)
                     continue
                 backoff = 1
-            self.pool.wait_available()
+            if not self.pool.free_count():
+                self.stopping.wait(0.1)  # a slot frees up, or a signal asks to stop
+                continue
             job = self._reserve()
             if job is None:
                 if self.burst and self._client is not None:
@@ -107,6 +113,9 @@ class Watcher:
                         break
                     self.pool.join()  # its messages may put new ones: look once more
                 continue
+            if self.stopping.is_set():  # the signal came while we waited in reserve
+                self._finish(job, "release")
+                break
             self.pool.spawn(self._process, job)
             gevent.sleep(0)  # let it start before blocking in the next reserve
         self._shutdown()
@@ -128,10 +137,16 @@ class Watcher:
                 return self._client.reserve(timeout=self.reserve_timeout)
         except greenstalk.TimedOutError:
             return None
+        except greenstalk.DeadlineSoonError:
+            # A running message is close to its TTR: give _keep_reserved the connection to touch it.
+            gevent.sleep(0.1)
+            return None
         except (OSError, greenstalk.Error) as exc:
             logger.warning("Watcher %s: lost beanstalkd %s (%s); reconnecting", self.name, beanstalk_target(), exc)
             self._drop_client()
             return None
+        finally:
+            gevent.sleep(0)  # the lock is not fair: let greenlets waiting to delete or touch have it first
 
     def _shutdown(self) -> None:
         if len(self.pool):
@@ -154,11 +169,12 @@ class Watcher:
 
     def _process(self, job: greenstalk.Job) -> None:
         close_old_connections()
+        keep_reserved = gevent.spawn(self._keep_reserved, job)
         try:
             message = self._decode(job)
             handler = handler_for(message["type"])
             if handler is None:
-                raise LookupError(f"no handler for message type {message['type']!r}")
+                raise BadMessage(f"no handler for message type {message['type']!r}")
             logger.info("Watcher %s: job=%s type=%s started", self.name, job.id, message["type"])
             handler(message)
         except Retry as exc:
@@ -166,22 +182,41 @@ class Watcher:
             self._finish(job, "release", delay=exc.delay)
         except Exception as exc:
             logger.error("Watcher %s: job=%s buried: %s body=%.200s", self.name, job.id, exc, job.body,
-                         exc_info=not isinstance(exc, (LookupError, ValueError)))
+                         exc_info=not isinstance(exc, BadMessage))
             self._finish(job, "bury")
         else:
             logger.info("Watcher %s: job=%s done", self.name, job.id)
             self._finish(job, "delete")
         finally:
+            keep_reserved.kill()
             close_old_connections()
+
+    def _keep_reserved(self, job: greenstalk.Job) -> None:
+        """Touch the message well within its TTR, so a long handler keeps it (beanstalkd would hand it out again)."""
+        try:
+            with self._client_lock:
+                ttr = self._client.stats_job(job)["ttr"] if self._client is not None else MESSAGE_TTR
+        except (OSError, greenstalk.Error):
+            return
+        while True:
+            gevent.sleep(max(ttr / 3, 0.5))
+            try:
+                with self._client_lock:
+                    if self._client is None:
+                        return
+                    self._client.touch(job)
+            except (OSError, greenstalk.Error) as exc:
+                logger.warning("Watcher %s: job=%s could not be kept reserved: %s", self.name, job.id, exc)
+                return
 
     @staticmethod
     def _decode(job: greenstalk.Job) -> dict:
         try:
             message = json.loads(job.body)
         except ValueError:
-            raise ValueError("message is not JSON") from None
+            raise BadMessage("message is not JSON") from None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ValueError("message is not a JSON object with a string 'type'")
+            raise BadMessage("message is not a JSON object with a string 'type'")
         return message
 
     def _finish(self, job: greenstalk.Job, verb: str, **kwargs) -> None:

@@ -34,13 +34,14 @@ unset DATABASE_URL                          # the demo's database is var/ganetim
 PY="$PWD/.venv/bin/python"
 
 shutdown() {
-    trap - INT TERM
+    trap - INT TERM EXIT
     echo; echo "demo: stopping"
     stop_services
     echo "demo: stopped"
     exit "${1:-0}"
 }
 trap 'shutdown 0' INT TERM
+trap 'shutdown $?' EXIT     # a failed step (set -e) stops what already runs
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
@@ -49,14 +50,15 @@ CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accoun
 start_redis "$REDIS_PORT" "$VAR/redis"
 start_beanstalkd "$BEANSTALK_PORT" "$VAR" "$VAR/beanstalkd"
 
-"$PY" watcher.py > "$VAR/log/watcher.log" 2>&1 &
+"$PY" watcher.py >> "$VAR/log/watcher.log" 2>&1 &
 register_service $! watcher TERM "$VAR/log/watcher.log"
 
+# gunicorn's own log and the application's (stderr) both go to gunicorn.log.
 .venv/bin/gunicorn -c contrib/gunicorn.conf.py --bind "127.0.0.1:$PORT" \
-    --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/gunicorn.log" \
-    ganetimgr.wsgi:application &
+    --access-logfile "$VAR/log/access.log" --error-logfile - \
+    ganetimgr.wsgi:application >> "$VAR/log/gunicorn.log" 2>&1 &
 register_service $! gunicorn INT "$VAR/log/gunicorn.log"
-wait_port "$PORT" gunicorn || shutdown 1
+wait_port "$PORT" gunicorn
 
 cat <<INFO
 

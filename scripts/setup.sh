@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PROFILE=${1:?usage: setup.sh demo|test}
 PYTHON=${PYTHON:-python3}
-VENV=${VENV:-.venv}
+VENV=.venv
 
 # -- 1. Debian packages ------------------------------------------------------------------------------
 # demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient.
@@ -33,13 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     echo "setup: installing ${missing[*]}"
     # Keep apt from starting the daemons system-wide: we start our own copies on loopback ports.
-    made_policy=
     if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT     # also when apt fails
     fi
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
@@ -49,13 +48,14 @@ fi
 REQUIREMENTS=requirements.txt
 [ "$PROFILE" = test ] && REQUIREMENTS=requirements-test.txt
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-stamp="$VENV/.installed-$(basename "$REQUIREMENTS" .txt)"
-wanted=$(cat requirements.txt "$REQUIREMENTS" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+# A stamp per requirements file holds the hash of what was installed; the test set includes the demo's.
+stamp_of() { cat requirements.txt "$1" | sha256sum | cut -d' ' -f1; }
+installed() { [ "$(cat "$VENV/.installed-$(basename "$1" .txt)" 2>/dev/null)" = "$(stamp_of "$1")" ]; }
+if ! installed "$REQUIREMENTS" && ! { [ "$PROFILE" = demo ] && installed requirements-test.txt; }; then
     echo "setup: installing $REQUIREMENTS into $VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
-    echo "$wanted" > "$stamp"
+    stamp_of "$REQUIREMENTS" > "$VENV/.installed-$(basename "$REQUIREMENTS" .txt)"
 fi
 
 # -- 3. translations ---------------------------------------------------------------------------------

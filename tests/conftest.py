@@ -3,11 +3,21 @@ DATABASE_URL, REDIS_URL and BEANSTALK_URL before pytest starts, since Django rea
 
 import os
 import shutil
+import signal
 
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; live_server tests use the ORM there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+# with-services.sh stops pytest with SIGTERM (Ctrl-C reaches it only that way, as a background job):
+# turn it into KeyboardInterrupt so that fixtures tear down what they started.
+signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture

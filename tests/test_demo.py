@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, OutputReader, free_port
+from tests.helpers import PROJECT_DIR, OutputReader, free_port, port_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -53,6 +53,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@pytest.fixture
+def demos():
+    """Starts demos; whatever happens in the test, kills what is left of them afterwards."""
+    started = []
+
+    def start(tmp_path, ports):
+        process = start_demo(tmp_path, ports)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if _group_alive(process.pid, patience=0):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def start_demo(tmp_path, ports):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update({"DEMO_VAR_DIR": str(tmp_path / "var"), "DEMO_PORT": str(ports[0]),
@@ -67,18 +83,13 @@ def start_demo(tmp_path, ports):
 def stop_demo(process, output):
     """Ctrl-C; returns the exit status, what it printed and whether any process of the demo outlived it."""
     process.send_signal(signal.SIGINT)
-    try:
-        printed = output.rest(timeout=60)
-        process.wait(timeout=10)
-    finally:
-        survivors = _group_alive(process.pid)
-        if survivors:  # whatever happens, nothing of the demo outlives the test
-            os.killpg(process.pid, signal.SIGKILL)
-    return process.returncode, printed, survivors
+    printed = output.rest(timeout=60)
+    process.wait(timeout=10)
+    return process.returncode, printed, _group_alive(process.pid)
 
 
-def _group_alive(pgid):
-    for _ in range(50):  # zombies of the group may wait a moment for the reaper
+def _group_alive(pgid, patience=50):
+    for _ in range(max(patience, 1)):  # zombies of the group may wait a moment for the reaper
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -109,58 +120,50 @@ def _is_zombie(pid):
         return True
 
 
-def port_open(port):
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path):
+def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demos):
     ports = [free_port(), free_port(), free_port()]
-    demo = start_demo(tmp_path, ports)
+    demo = demos(tmp_path, ports)
     output = OutputReader(demo)
-    try:
-        banner = output.until("Ctrl-C stops it", timeout=240)
-        admin = re.search(r"^admin login: (\S+) / (\S+)$", banner, re.M)
-        user = re.search(r"^user login: (\S+) / (\S+)$", banner, re.M)
-        assert admin and user, banner
-        base = f"http://127.0.0.1:{ports[0]}"
-        assert f"running at {base}/" in banner
+    banner = output.until("Ctrl-C stops it", timeout=240)
+    admin = re.search(r"^admin login: (\S+) / (\S+)$", banner, re.M)
+    user = re.search(r"^user login: (\S+) / (\S+)$", banner, re.M)
+    assert admin and user, banner
+    base = f"http://127.0.0.1:{ports[0]}"
+    assert f"running at {base}/" in banner
 
-        status, _headers, page = Browser(base).get("/user/login/")
-        assert status == 200 and "Log in to ganetimgr" in page
+    status, _headers, page = Browser(base).get("/user/login/")
+    assert status == 200 and "Log in to ganetimgr" in page
 
-        as_admin = Browser(base)
-        status, headers, _ = as_admin.log_in(*admin.groups())
-        assert status == 302 and headers["Location"] == "/"
-        status, _headers, page = as_admin.get("/admin/")
-        assert status == 200 and "ganetimgr administration" in page
+    as_admin = Browser(base)
+    status, headers, _ = as_admin.log_in(*admin.groups())
+    assert status == 302 and headers["Location"] == "/"
+    status, _headers, page = as_admin.get("/admin/")
+    assert status == 200 and "ganetimgr administration" in page
 
-        as_user = Browser(base)
-        assert as_user.log_in(*user.groups())[0] == 302
-        status, _headers, page = as_user.get("/")
-        assert status == 200 and f"Welcome, {user.group(1)}" in page
-        assert as_user.get("/admin/", follow=True)[0] == 403  # not staff
+    as_user = Browser(base)
+    assert as_user.log_in(*user.groups())[0] == 302
+    status, _headers, page = as_user.get("/")
+    assert status == 200 and f"Welcome, {user.group(1)}" in page
+    assert as_user.get("/admin/", follow=True)[0] == 403  # not staff
 
-        # static files are served by gunicorn (WhiteNoise), hashed after collectstatic
-        css = re.search(r'href="(/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]+\.css)"', page)
-        assert css and as_user.get(css.group(1))[0] == 200
-        assert as_user.get("/health/")[0] == 200
-    finally:
-        returncode, printed, survivors = stop_demo(demo, output)
+    # static files are served by gunicorn (WhiteNoise), hashed after collectstatic
+    css = re.search(r'href="(/static/vendor/bootstrap-5\.3\.9/css/bootstrap\.min\.[0-9a-f]+\.css)"', page)
+    assert css and as_user.get(css.group(1))[0] == 200
+    assert as_user.get("/health/")[0] == 200
+
+    returncode, printed, survivors = stop_demo(demo, output)
     assert returncode == 0, printed
     assert "demo: stopped" in printed
     assert not survivors, "a process of the demo outlived Ctrl-C"
     assert not any(port_open(port) for port in ports), "a demo service still listens after Ctrl-C"
 
-    # A second run reuses what the first set up: same accounts and passwords.
-    demo = start_demo(tmp_path, ports)
+    # A second run reuses what the first set up: same accounts and passwords; the first session holds.
+    demo = demos(tmp_path, ports)
     output = OutputReader(demo)
-    try:
-        banner_again = output.until("Ctrl-C stops it", timeout=240)
-        assert admin.group(0) in banner_again and user.group(0) in banner_again
-        assert "setup: installing" not in banner_again
-    finally:
-        returncode, printed, survivors = stop_demo(demo, output)
+    banner_again = output.until("Ctrl-C stops it", timeout=240)
+    assert admin.group(0) in banner_again and user.group(0) in banner_again
+    assert "setup: installing" not in banner_again
+    status, _headers, page = as_user.get("/")
+    assert status == 200 and f"Welcome, {user.group(1)}" in page
+    returncode, printed, survivors = stop_demo(demo, output)
     assert returncode == 0 and not survivors, printed

@@ -128,3 +128,41 @@ def test_watcher_reconnects_when_beanstalkd_restarts(project_env, tmp_path):
         watcher.wait(timeout=20)
         server.terminate()
         server.wait()
+
+
+def test_sigterm_starts_no_new_message(start_watcher, queue, tube, tmp_path):
+    target = tmp_path / "lines.txt"
+    for text in ("first", "second"):
+        queue.put(json.dumps({"type": "TEST_APPEND", "path": str(target), "text": text, "seconds": 2}))
+    watcher = start_watcher("--concurrency", "1")
+    output = OutputReader(watcher)
+    output.until("type=TEST_APPEND started")
+    watcher.send_signal(signal.SIGTERM)
+    assert watcher.wait(timeout=20) == 0
+    assert target.read_text() == "first\n"
+    assert queue.stats_tube(tube)["current-jobs-ready"] == 1  # the second waits for the next watcher
+
+
+def test_a_handler_longer_than_the_ttr_keeps_its_message(start_watcher, queue, tube, tmp_path):
+    target = tmp_path / "lines.txt"
+    queue.put(json.dumps({"type": "TEST_APPEND", "path": str(target), "text": "once", "seconds": 5}), ttr=2)
+    watcher = start_watcher("--burst")
+    output, _ = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, output
+    assert target.read_text() == "once\n", output  # not handed out a second time after 2 s
+    assert "could not be" not in output
+    stats = queue.stats_tube(tube)
+    assert stats["current-jobs-ready"] == stats["current-jobs-buried"] == stats["current-jobs-reserved"] == 0
+
+
+def test_enqueue_reaches_the_watcher(start_watcher, project_env, tube, tmp_path):
+    """ganetimgr.queue.enqueue (what views call) puts a message the watcher runs."""
+    target = tmp_path / "enqueued.txt"
+    env = {**project_env, "BEANSTALK_TUBE": tube}
+    code = ("import django, sys; django.setup(); from ganetimgr.queue import enqueue; "
+            f"print(enqueue({{'type': 'TEST_WRITE', 'path': {str(target)!r}, 'text': 'via enqueue'}}))")
+    put = subprocess.run([PYTHON, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert put.returncode == 0 and put.stdout.strip().isdigit(), put.stderr
+    watcher = start_watcher("--burst")
+    output, _ = watcher.communicate(timeout=60)
+    assert target.read_text() == "via enqueue", output

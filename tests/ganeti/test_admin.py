@@ -39,7 +39,7 @@ def test_change_form_never_shows_the_password_and_blank_keeps_it(admin_client):
     cluster = Cluster.objects.get(slug="cluster1")
     page = admin_client.get(f"/admin/ganeti/cluster/{cluster.pk}/change/").content.decode()
     assert "rapi-Secret-42" not in page and cluster.password_encrypted not in page
-    assert "A password is stored. Leave this empty to keep it." in page
+    assert "A password is stored. Leave this empty to keep it" in page
     response = admin_client.post(f"/admin/ganeti/cluster/{cluster.pk}/change/",
                                  {**CLUSTER_FORM, "new_password": "", "description": "Renamed"})
     assert response.status_code == 302
@@ -47,12 +47,16 @@ def test_change_form_never_shows_the_password_and_blank_keeps_it(admin_client):
     assert cluster.description == "Renamed" and cluster.password == "rapi-Secret-42"
 
 
-def test_password_can_be_replaced(admin_client):
+def test_password_can_be_replaced_and_goes_with_the_username(admin_client):
     add_cluster(admin_client)
     cluster = Cluster.objects.get(slug="cluster1")
     admin_client.post(f"/admin/ganeti/cluster/{cluster.pk}/change/", {**CLUSTER_FORM, "new_password": "new-one"})
     cluster.refresh_from_db()
     assert cluster.password == "new-one"
+    admin_client.post(f"/admin/ganeti/cluster/{cluster.pk}/change/",
+                      {**CLUSTER_FORM, "username": "", "new_password": ""})
+    cluster.refresh_from_db()
+    assert cluster.username == "" and not cluster.has_password
 
 
 @pytest.mark.parametrize(

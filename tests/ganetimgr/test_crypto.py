@@ -37,3 +37,23 @@ def test_reencrypt_secrets_moves_passwords_to_the_current_key(settings):
     cluster.refresh_from_db()
     settings.SECRET_KEY_FALLBACKS = []
     assert cluster.password == "pw" and not needs_reencryption(cluster.password_encrypted)
+
+
+@pytest.mark.django_db
+def test_reencrypt_secrets_reports_passwords_no_key_can_read(settings):
+    from django.core.management.base import CommandError
+
+    settings.SECRET_KEY = "lost-key" * 8
+    lost = Cluster(hostname="lost.example.org", slug="lost", username="u")
+    lost.password = "gone"
+    lost.save()
+    settings.SECRET_KEY = "old-key-" * 8
+    old = Cluster(hostname="old.example.org", slug="old", username="u")
+    old.password = "pw"
+    old.save()
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "new-key-" * 8
+    with pytest.raises(CommandError, match="RAPI password of cluster\\(s\\) lost: enter it again"):
+        call_command("reencrypt_secrets")
+    old.refresh_from_db()
+    assert not needs_reencryption(old.password_encrypted)  # the readable one was still converted

@@ -75,9 +75,10 @@ def sidebar_links(client):
 def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     client.force_login(user)
     assert sidebar_links(client) == ["/"]
+    user.user_permissions.add(Permission.objects.get(codename="view_cluster"))
+    assert sidebar_links(client) == ["/"]  # the admin would refuse a user who is not staff
     user.is_staff = True
     user.save()
-    user.user_permissions.add(Permission.objects.get(codename="view_cluster"))
     assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
     assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/admin/"]
@@ -95,6 +96,26 @@ def test_language_switch_is_a_post_that_sticks(client, user):
 def test_anonymous_visitors_can_switch_language(client):
     client.post("/setlang/", {"language": "el", "next": "/user/login/"})
     assert "Σύνδεση στο ganetimgr" in client.get("/user/login/").content.decode()
+
+
+def test_deactivated_users_lose_their_sessions(client, user):
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/user/login/")
+
+
+def test_login_page_while_logged_in_never_loops(client, user):
+    client.force_login(user)
+    response = client.get("/user/login/?next=/user/login/")
+    assert response.status_code == 200
+
+
+def test_bad_host_header_gets_the_400_page(client):
+    response = client.get("/user/login/", HTTP_HOST="evil.example.org")
+    assert response.status_code == 400 and "Bad request" in response.content.decode()
 
 
 def test_logout_is_post_only(client, user):
@@ -172,3 +193,23 @@ def test_health_degrades_when_a_service_is_down(client, settings):
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["queue"] == "unavailable" and response.json()["status"] == "degraded"
+
+
+PUBLIC_ROUTES = {"accounts:login", "setlang", "health", "admin:login"}
+
+
+def test_every_route_but_a_few_needs_a_login():
+    """Deny by default: walking the URLconf, only PUBLIC_ROUTES may skip LoginRequiredMiddleware."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                yield from walk(entry.url_patterns, inner)
+            elif isinstance(entry, URLPattern):
+                yield f"{namespace}{entry.name}", entry.callback
+
+    public = sorted({name for name, view in walk(get_resolver().url_patterns)
+                     if not getattr(view, "login_required", True)})
+    assert public == sorted(PUBLIC_ROUTES)

@@ -21,3 +21,10 @@ def fail(message):
 @handles("TEST_RETRY")
 def retry(message):
     raise Retry("not yet", delay=120)
+
+
+@handles("TEST_APPEND")
+def append_line(message):
+    gevent.sleep(message.get("seconds", 0))
+    with open(message["path"], "a") as handle:
+        handle.write(message["text"] + "\n")

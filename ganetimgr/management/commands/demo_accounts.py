@@ -4,8 +4,8 @@ import secrets
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 
 ACCOUNTS = (("admin", "admin", True), ("user", "demo", False))  # (role, username, superuser)
 
@@ -18,9 +18,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--credentials-file", required=True, help="JSON file keeping the passwords (mode 0600)")
+        parser.add_argument("--force", action="store_true", help="run on a database other than the demo's SQLite")
 
     @transaction.atomic
-    def handle(self, *args, credentials_file, **options):
+    def handle(self, *args, credentials_file, force, **options):
+        if connection.vendor != "sqlite" and not force:
+            raise CommandError("this makes the demo's accounts (it resets 'admin' and 'demo'); the database is "
+                               f"{connection.vendor}, not the demo's SQLite: refusing without --force")
         path = Path(credentials_file)
         stored = json.loads(path.read_text()) if path.exists() else {}
         User = get_user_model()
@@ -31,7 +35,8 @@ class Command(BaseCommand):
             user.email = f"{username}@example.org"
             user.is_active = True
             user.is_staff = user.is_superuser = superuser
-            user.set_password(password)
+            if not user.check_password(password):  # unchanged hashes keep existing sessions valid
+                user.set_password(password)
             user.save()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
