@@ -2,8 +2,10 @@
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from ganeti.models import Cluster
+from ganeti.services import cluster_save
 from ganetimgr.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret, needs_reencryption
 
 
@@ -25,14 +27,23 @@ def test_old_key_in_fallbacks_still_decrypts(settings):
         decrypt_secret(token)
 
 
-@pytest.mark.django_db
-def test_reencrypt_secrets_moves_passwords_to_the_current_key(settings):
-    settings.SECRET_KEY = "old-key-" * 8
-    cluster = Cluster(hostname="c.example.org", slug="c", username="u")
-    cluster.password = "pw"
-    cluster.save()
+def cluster_with_password(slug, password, *, secret_key, settings):
+    """A cluster whose RAPI password was stored while SECRET_KEY was secret_key."""
+    settings.SECRET_KEY = secret_key
+    return cluster_save(cluster=Cluster(hostname=f"{slug}.example.org", slug=slug, username="u"),
+                        new_password=password)
+
+
+def rotate_key(settings):
+    """The current key becomes a fallback; a new key takes its place."""
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "new-key-" * 8
+
+
+@pytest.mark.django_db
+def test_reencrypt_secrets_moves_passwords_to_the_current_key(settings):
+    cluster = cluster_with_password("c", "pw", secret_key="old-key-" * 8, settings=settings)
+    rotate_key(settings)
     call_command("reencrypt_secrets")
     cluster.refresh_from_db()
     settings.SECRET_KEY_FALLBACKS = []
@@ -41,18 +52,9 @@ def test_reencrypt_secrets_moves_passwords_to_the_current_key(settings):
 
 @pytest.mark.django_db
 def test_reencrypt_secrets_reports_passwords_no_key_can_read(settings):
-    from django.core.management.base import CommandError
-
-    settings.SECRET_KEY = "lost-key" * 8
-    lost = Cluster(hostname="lost.example.org", slug="lost", username="u")
-    lost.password = "gone"
-    lost.save()
-    settings.SECRET_KEY = "old-key-" * 8
-    old = Cluster(hostname="old.example.org", slug="old", username="u")
-    old.password = "pw"
-    old.save()
-    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
-    settings.SECRET_KEY = "new-key-" * 8
+    cluster_with_password("lost", "gone", secret_key="lost-key" * 8, settings=settings)
+    old = cluster_with_password("old", "pw", secret_key="old-key-" * 8, settings=settings)
+    rotate_key(settings)
     with pytest.raises(CommandError, match="RAPI password of cluster\\(s\\) lost: enter it again"):
         call_command("reencrypt_secrets")
     old.refresh_from_db()
