@@ -4,6 +4,7 @@ Every parser raises ConfigError naming the variable to fix, so that manage.py, g
 watcher can print one line instead of a traceback.
 """
 
+import contextlib
 import os
 import re
 import secrets
@@ -240,9 +241,8 @@ def secret_key_from_file(path: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
         try:
-            os.link(draft, path)  # fails if another process made it first: then theirs counts
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs counts
+                os.link(draft, path)
         finally:
             draft.unlink()
         return path.read_text().strip()

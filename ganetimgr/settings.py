@@ -99,8 +99,7 @@ TEMPLATES = [
 # Services: database, Redis (cache + sessions), beanstalkd (queue)
 # --------------------------------------------------------------------------------------------------
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ganetimgr.sqlite3'}")
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ganetimgr.sqlite3'}"))}
 SILENCED_SYSTEM_CHECKS = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # MySQL/MariaDB cannot hold conditional unique constraints (one default network per cluster);
@@ -122,8 +121,7 @@ CACHES = {
 # Sessions are read from Redis and written through to the database, so a Redis restart logs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-BEANSTALK_URL = env_str("BEANSTALK_URL", "127.0.0.1:11300")
-BEANSTALK_ADDRESS = beanstalk_address("BEANSTALK_URL", BEANSTALK_URL)
+BEANSTALK_ADDRESS = beanstalk_address("BEANSTALK_URL", "127.0.0.1:11300")
 BEANSTALK_TUBE = beanstalk_tube("BEANSTALK_TUBE", "ganetimgr")
 
 # --------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ it released with a delay; anything else buries the message with the error logged
 lost. Run it through watcher.py, which patches the standard library for gevent first.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -159,10 +160,8 @@ class Watcher:
 
     def _drop_client(self) -> None:
         if self._client is not None:
-            try:
+            with contextlib.suppress(OSError):  # the socket may be broken already
                 self._client.close()
-            except OSError:
-                pass
             self._client = None
 
     # -- one message -------------------------------------------------------------------------------

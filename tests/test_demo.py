@@ -1,5 +1,6 @@
 """The README's first command: scripts/demo.sh (what `make demo` runs) serves a working site."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -104,11 +105,9 @@ def _group_members(pgid):
     members = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            try:
+            with contextlib.suppress(ProcessLookupError):  # gone since listdir
                 if os.getpgid(int(entry)) == pgid:
                     members.append(int(entry))
-            except ProcessLookupError:
-                pass
     return members
 
 

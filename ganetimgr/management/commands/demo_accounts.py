@@ -28,7 +28,7 @@ class Command(BaseCommand):
         path = Path(credentials_file)
         stored = json.loads(path.read_text()) if path.exists() else {}
         User = get_user_model()
-        for role, username, superuser in ACCOUNTS:
+        for _role, username, superuser in ACCOUNTS:
             password = stored.get(username) or secrets.token_urlsafe(12)
             stored[username] = password
             user, _ = User.objects.get_or_create(username=username)
