@@ -3,8 +3,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .choices import TlsModeChoices
 from .models import Cluster, Network
-from .services import cluster_save, cluster_set_disabled
+from .rapi.client import GanetiApiError
+from .services import cluster_forget_certificate, cluster_pin_certificate, cluster_save, cluster_set_disabled
 
 
 class ClusterAdminForm(forms.ModelForm):
@@ -18,7 +20,7 @@ class ClusterAdminForm(forms.ModelForm):
     class Meta:
         model = Cluster
         fields = ["hostname", "slug", "port", "description", "username", "new_password", "fast_create",
-                  "use_gnt_network", "disable_instance_creation", "disabled"]
+                  "use_gnt_network", "disable_instance_creation", "disabled", "tls_mode"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,10 +46,31 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ["disabled", "disable_instance_creation"]
     search_fields = ["hostname", "slug", "description"]
     prepopulated_fields = {"slug": ["hostname"]}
-    actions = ["enable_clusters", "disable_clusters"]
+    readonly_fields = ["tls_fingerprint"]
+    actions = ["enable_clusters", "disable_clusters", "forget_certificates"]
 
     def save_model(self, request, obj, form, change):
         cluster_save(cluster=obj, new_password=form.cleaned_data.get("new_password", ""))
+        if obj.tls_mode == TlsModeChoices.PIN and not obj.tls_fingerprint:
+            try:
+                cluster_pin_certificate(cluster=obj)
+            except GanetiApiError as exc:
+                self.message_user(request, _("The certificate of %(cluster)s could not be read (%(error)s); it will be "
+                                             "pinned at the first contact.") % {"cluster": obj, "error": exc},
+                                  messages.WARNING)
+            else:
+                self.message_user(request, _("Pinned the certificate of %(cluster)s: %(fingerprint)s. Compare it with "
+                                             "the cluster's (openssl x509 -noout -fingerprint -sha256 -in "
+                                             "/var/lib/ganeti/rapi.pem).") % {"cluster": obj,
+                                                                              "fingerprint": obj.tls_fingerprint},
+                                  messages.INFO)
+
+    @admin.action(description=_("Forget the pinned certificates (after a renewal)"))
+    def forget_certificates(self, request, queryset):
+        changed = cluster_forget_certificate(clusters=list(queryset))
+        self.message_user(request, ngettext("%(count)d certificate forgotten; it is pinned again at the next contact.",
+                                            "%(count)d certificates forgotten; they are pinned again at the next contact.",
+                                            changed) % {"count": changed}, messages.SUCCESS)
 
     @admin.action(description=_("Enable the selected clusters"))
     def enable_clusters(self, request, queryset):

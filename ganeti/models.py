@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ganetimgr.crypto import decrypt_secret, encrypt_secret
 
-from .choices import NetworkModeChoices
+from .choices import NetworkModeChoices, TlsModeChoices
 
 __all__ = ["Cluster", "Network"]
 
@@ -56,6 +56,14 @@ class Cluster(models.Model):
         help_text=_("Hide this cluster when applications are reviewed."),
     )
     disabled = models.BooleanField(_("disabled"), default=False, help_text=_("Ignore this cluster everywhere."))
+    tls_mode = models.CharField(
+        _("certificate check"), max_length=8, choices=TlsModeChoices.choices, default=TlsModeChoices.PIN,
+        help_text=_("Ganeti's RAPI certificate is self-signed: pinning accepts only the certificate seen first."),
+    )
+    tls_fingerprint = models.CharField(
+        _("pinned certificate (SHA-256)"), max_length=95, blank=True, editable=False,
+        help_text=_("Recorded at the first contact with the cluster."),
+    )
 
     class Meta:
         ordering = ["slug"]

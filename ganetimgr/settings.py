@@ -234,6 +234,12 @@ LOGGING = {
 GANETI_TAG_PREFIX = env_str("GANETI_TAG_PREFIX", "ganetimgr")
 RAPI_CONNECT_TIMEOUT = env_int("RAPI_CONNECT_TIMEOUT", 8, minimum=1)
 RAPI_RESPONSE_TIMEOUT = env_int("RAPI_RESPONSE_TIMEOUT", 15, minimum=1)
+# The inventory's snapshots of each cluster (ganeti/rapi/inventory.py): served as they are while
+# fresh, served while refreshed in the background until stale, fetched before serving after that;
+# a cluster that failed is asked again only after the retry delay.
+INVENTORY_FRESH_SECONDS = env_int("INVENTORY_FRESH_SECONDS", 60, minimum=0)
+INVENTORY_STALE_SECONDS = env_int("INVENTORY_STALE_SECONDS", 900, minimum=0)
+INVENTORY_RETRY_SECONDS = env_int("INVENTORY_RETRY_SECONDS", 30, minimum=0)
 
 BRANDING = {
     "TITLE": env_str("BRANDING_TITLE", "ganetimgr"),

@@ -1,0 +1,338 @@
+"""Per-cluster snapshots of what the clusters hold, kept in the cache (Redis), read by every page.
+
+One bulk RAPI call per cluster and kind (instances, nodes, groups, networks, jobs) makes a snapshot,
+stored compressed with the time it was taken. Reading:
+- a snapshot younger than INVENTORY_FRESH_SECONDS is served as it is;
+- an older one, up to INVENTORY_STALE_SECONDS, is served while one refresh runs in the background
+  (a single-flight lock in the cache, so one worker fetches and the others keep serving);
+- a missing or older one is fetched before serving, all such clusters in parallel (gevent in the
+  gunicorn and watcher processes, threads elsewhere), each bounded by the RAPI timeouts;
+- a cluster that fails is reported as a ClusterError in the result while the others are served (with
+  its last rows, if any); it is not asked again for INVENTORY_RETRY_SECONDS, so a dead cluster
+  does not make every page wait for its timeout.
+Every write through the app calls invalidate() for its cluster.
+
+Each process keeps the objects built from the latest snapshot it read, keyed by the snapshot's
+time, so a warm read costs one small cache round trip, not a decompression of every row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.utils.translation import gettext as _
+
+from ..selectors import cluster_list
+from .client import GanetiApiError
+from .connection import client_for
+from .objects import ClusterRef, Instance, Node, trim_instance_row
+
+__all__ = [
+    "KINDS", "ClusterError", "InventoryResult", "describe_error", "find_instance", "instances", "invalidate",
+    "nodes", "refresh", "rows",
+]
+
+log = logging.getLogger(__name__)
+
+# What one bulk call per cluster gives, trimmed to what pages use.
+FETCHERS: dict[str, Callable[[Any], list]] = {
+    "instances": lambda client: [trim_instance_row(row) for row in client.get_instances(bulk=True)],
+    "nodes": lambda client: client.get_nodes(bulk=True),
+    "groups": lambda client: client.get_groups(bulk=True),
+    "networks": lambda client: client.get_networks(bulk=True),
+    # Bulk jobs carry every submitted opcode in full; the list needs their ids only.
+    "jobs": lambda client: [{**job, "ops": [op.get("OP_ID") for op in job.get("ops") or []]}
+                            for job in client.get_jobs(bulk=True)],
+}
+KINDS = tuple(FETCHERS)
+# Rows are kept this long after their fetch so that a cluster that stops answering still shows
+# its last known state, with its age, instead of nothing.
+ROWS_KEEP_SECONDS = 86400
+
+
+@dataclass(frozen=True)
+class ClusterError:
+    """A cluster that did not answer; `message` is fit for users."""
+
+    cluster: ClusterRef
+    message: str
+    kind: str
+    code: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.cluster.label}: {self.message}"
+
+
+@dataclass
+class InventoryResult:
+    """Items of every cluster that answered (or whose last rows are kept), the errors of those that
+    did not, and each cluster's data age in seconds."""
+
+    items: list = field(default_factory=list)
+    errors: list[ClusterError] = field(default_factory=list)
+    ages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_clusters(self) -> list[ClusterRef]:
+        return [error.cluster for error in self.errors]
+
+
+def describe_error(exc: GanetiApiError) -> str:
+    """What to tell a user about a cluster that failed."""
+    if exc.kind == "timeout":
+        return _("The cluster did not answer in time.")
+    if exc.kind == "connection":
+        return _("The cluster cannot be reached (%(reason)s).") % {"reason": exc.message}
+    if exc.kind == "tls":
+        return _("The cluster's certificate is not the expected one (%(reason)s).") % {"reason": exc.message}
+    if exc.kind == "bad_response":
+        return _("The cluster gave an answer that is not RAPI's.")
+    if exc.code == 401:
+        return _("The cluster refused the RAPI user name or password.")
+    if exc.code == 403:
+        return _("The RAPI user is not allowed to do this.")
+    return _("The cluster answered with an error: %(error)s") % {"error": exc}
+
+
+# -- public reads ----------------------------------------------------------------------------------
+
+
+def instances(clusters=None, *, user=None) -> InventoryResult:
+    """Instances of the given (default: every enabled) clusters; with `user`, only those the user
+    owns directly or through one of their groups."""
+    result = _collect("instances", clusters)
+    if user is not None:
+        group_names = frozenset(user.groups.values_list("name", flat=True))
+        result.items = [instance for instance in result.items if instance.is_owned_by(user.username, group_names)]
+    return result
+
+
+def nodes(clusters=None) -> InventoryResult:
+    return _collect("nodes", clusters)
+
+
+def rows(kind: str, clusters=None) -> InventoryResult:
+    """Rows of groups, networks or jobs as RAPI gives them, each with a "cluster" key (a ClusterRef).
+    They are shared between requests: do not modify them."""
+    if kind not in ("groups", "networks", "jobs"):
+        raise ValueError(f"no row inventory of {kind!r}")
+    return _collect(kind, clusters)
+
+
+def find_instance(cluster, name: str) -> Instance | None:
+    """One instance from its cluster's snapshot (None if that cluster does not have it)."""
+    for instance in _collect("instances", [cluster]).items:
+        if instance.name == name:
+            return instance
+    return None
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+
+def invalidate(cluster, kinds: Iterable[str] = KINDS) -> None:
+    """Forget the cluster's snapshots after a change through the app: the next read fetches."""
+    keys = []
+    for kind in kinds:
+        keys += [_key(cluster.pk, kind, "meta"), _key(cluster.pk, kind, "rows")]
+    cache.delete_many(keys)
+
+
+def refresh(clusters=None, kinds: Iterable[str] = ("instances", "nodes")) -> dict[str, ClusterError | int]:
+    """Fetch now, whatever the snapshots' age (the pre-warming command): per "slug/kind", the number
+    of rows stored or the error."""
+    clusters = list(cluster_list() if clusters is None else clusters)
+    tasks = [(cluster, kind) for cluster in clusters for kind in kinds]
+    outcomes = _parallel([lambda c=cluster, k=kind: _fetch_and_store(c, k) for cluster, kind in tasks],
+                         timeout=_fetch_bound())
+    report: dict[str, ClusterError | int] = {}
+    for (cluster, kind), outcome in zip(tasks, outcomes):
+        report[f"{cluster.slug}/{kind}"] = outcome if outcome is not None else _timeout_error(cluster)
+    return report
+
+
+# -- the machinery ---------------------------------------------------------------------------------
+
+# Objects built from the last snapshot this process read: (pk, kind) -> (fetched_at, label, items).
+_built: dict[tuple[int, str], tuple[float, str, list]] = {}
+
+
+def _key(pk: int, kind: str, part: str) -> str:
+    return f"inventory:{pk}:{kind}:{part}"
+
+
+def _fetch_bound() -> float:
+    """The longest one cluster may take: connecting, plus reading a bulk answer."""
+    return settings.RAPI_CONNECT_TIMEOUT + settings.RAPI_RESPONSE_TIMEOUT + 1
+
+
+def _collect(kind: str, clusters) -> InventoryResult:
+    clusters = list(cluster_list() if clusters is None else clusters)
+    now = time.time()
+    metas = cache.get_many([_key(cluster.pk, kind, "meta") for cluster in clusters])
+    to_fetch, to_refresh = [], []
+    for cluster in clusters:
+        meta = metas.get(_key(cluster.pk, kind, "meta"))
+        if meta and meta.get("error_at") and now - meta["error_at"] < settings.INVENTORY_RETRY_SECONDS:
+            continue  # it failed a moment ago: report that, do not wait for it again
+        age = now - meta["fetched_at"] if meta and meta.get("fetched_at") else None
+        if age is None or age > settings.INVENTORY_STALE_SECONDS:
+            to_fetch.append(cluster)
+        elif age > settings.INVENTORY_FRESH_SECONDS:
+            to_refresh.append(cluster)
+    if to_fetch:
+        _parallel([lambda c=cluster: _fetch_single_flight(c, kind) for cluster in to_fetch], timeout=_fetch_bound())
+        metas.update(cache.get_many([_key(cluster.pk, kind, "meta") for cluster in to_fetch]))
+    for cluster in to_refresh:
+        _in_background(lambda c=cluster: _fetch_and_store(c, kind, only_if_unlocked=True))
+
+    result = InventoryResult()
+    for cluster in clusters:
+        ref = ClusterRef.of(cluster)
+        meta = metas.get(_key(cluster.pk, kind, "meta")) or {}
+        if meta.get("error_at") and meta["error_at"] >= meta.get("fetched_at", 0):
+            error = meta["error"]
+            result.errors.append(ClusterError(ref, error["message"], error["kind"], error.get("code")))
+        elif not meta:
+            result.errors.append(_timeout_error(cluster))
+        if meta.get("fetched_at"):
+            items = _items(cluster, ref, kind, meta["fetched_at"])
+            if items is not None:
+                result.items.extend(items)
+                result.ages[cluster.slug] = now - meta["fetched_at"]
+    return result
+
+
+def _items(cluster, ref: ClusterRef, kind: str, fetched_at: float) -> list | None:
+    """The objects of one snapshot, built once per process and snapshot."""
+    built = _built.get((cluster.pk, kind))
+    if built and built[0] == fetched_at and built[1] == ref.label:
+        return built[2]
+    blob = cache.get(_key(cluster.pk, kind, "rows"))
+    if blob is None:
+        return None
+    data = json.loads(zlib.decompress(blob))  # may be a newer snapshot than the meta said: fine too
+    if kind == "instances":
+        items = [Instance(ref, row, settings.GANETI_TAG_PREFIX) for row in data["rows"]]
+    elif kind == "nodes":
+        items = [Node(ref, row) for row in data["rows"]]
+    else:
+        items = [{**row, "cluster": ref} for row in data["rows"]]
+    _built[(cluster.pk, kind)] = (data["fetched_at"], ref.label, items)
+    return items
+
+
+def _fetch_single_flight(cluster, kind: str) -> None:
+    """Fetch, unless another worker is fetching the same snapshot: then wait for its result."""
+    if _fetch_and_store(cluster, kind, only_if_unlocked=True) is not None:
+        return
+    meta_key = _key(cluster.pk, kind, "meta")
+    before = cache.get(meta_key)
+    deadline = time.monotonic() + _fetch_bound()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if cache.get(meta_key) != before or cache.get(_key(cluster.pk, kind, "lock")) is None:
+            return
+
+
+def _fetch_and_store(cluster, kind: str, *, only_if_unlocked: bool = False) -> ClusterError | int | None:
+    """One bulk call, stored as the cluster's snapshot: the number of rows, or the error (also
+    stored, with the last good rows kept). None when another worker holds the lock."""
+    lock_key = _key(cluster.pk, kind, "lock")
+    locked = cache.add(lock_key, 1, timeout=int(_fetch_bound()) + 5)
+    if not locked and only_if_unlocked:
+        return None
+    meta_key = _key(cluster.pk, kind, "meta")
+    try:
+        started = time.time()
+        try:
+            fetched = FETCHERS[kind](client_for(cluster))
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:  # JSON, but not RAPI's shapes
+            return _store_error(cluster, kind, GanetiApiError(f"unexpected answer ({exc!r:.100})", kind="bad_response"))
+        except GanetiApiError as exc:
+            return _store_error(cluster, kind, exc)
+        blob = zlib.compress(json.dumps({"fetched_at": started, "rows": fetched}, separators=(",", ":")).encode(), 1)
+        cache.set(_key(cluster.pk, kind, "rows"), blob, timeout=ROWS_KEEP_SECONDS)
+        cache.set(meta_key, {"fetched_at": started}, timeout=ROWS_KEEP_SECONDS)
+        log.debug("cluster %s: %d %s in %.2f s", cluster.slug, len(fetched), kind, time.time() - started)
+        return len(fetched)
+    finally:
+        if locked:
+            cache.delete(lock_key)
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # a worker thread or greenlet may have pinned a certificate
+
+
+def _store_error(cluster, kind: str, exc: GanetiApiError) -> ClusterError:
+    """Remember the failure beside the last good rows, so pages report it without asking again."""
+    log.warning("cluster %s: %s fetch failed: %s", cluster.slug, kind, exc)
+    error = ClusterError(ClusterRef.of(cluster), describe_error(exc), exc.kind, exc.code)
+    meta_key = _key(cluster.pk, kind, "meta")
+    meta = cache.get(meta_key) or {}
+    meta.update(error_at=time.time(), error={"message": error.message, "kind": error.kind, "code": error.code})
+    cache.set(meta_key, meta, timeout=ROWS_KEEP_SECONDS)
+    return error
+
+
+def _timeout_error(cluster) -> ClusterError:
+    return ClusterError(ClusterRef.of(cluster), _("The cluster did not answer in time."), "timeout")
+
+
+# -- concurrency: gevent where the process is patched (gunicorn, watcher), threads elsewhere --------
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("socket")
+
+
+def _parallel(functions: list[Callable[[], Any]], timeout: float) -> list[Any]:
+    """Run the functions at once; the results in order, None for one that did not end in time."""
+    if not functions:
+        return []
+    if _gevent_patched():
+        import gevent
+
+        greenlets = [gevent.spawn(function) for function in functions]
+        gevent.joinall(greenlets, timeout=timeout)
+        for greenlet in greenlets:
+            if not greenlet.ready():
+                greenlet.kill(block=False)
+        return [greenlet.value if greenlet.successful() else None for greenlet in greenlets]
+    if len(functions) == 1:
+        return [functions[0]()]
+    executor = ThreadPoolExecutor(max_workers=min(len(functions), 32), thread_name_prefix="inventory")
+    futures = [executor.submit(function) for function in functions]
+    deadline = time.monotonic() + timeout
+    results = []
+    for future in futures:
+        try:
+            results.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except FuturesTimeout:
+            results.append(None)
+    executor.shutdown(wait=False)
+    return results
+
+
+def _in_background(function: Callable[[], Any]) -> None:
+    if _gevent_patched():
+        import gevent
+
+        gevent.spawn(function)
+    else:
+        threading.Thread(target=function, daemon=True, name="inventory-refresh").start()
