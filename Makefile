@@ -1,5 +1,5 @@
 # ganetimgr: `make demo` runs a working demo, `make test` runs every test. See README.md.
-.PHONY: demo test setup messages clean
+.PHONY: demo test bench setup messages clean
 
 demo:
 	@scripts/demo.sh
@@ -7,6 +7,11 @@ demo:
 test:
 	@scripts/setup.sh test
 	@HTTPS=off scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (not tests): bench/README.md has the figures and what they mean.
+bench:
+	@scripts/setup.sh test
+	@HTTPS=off scripts/with-services.sh .venv/bin/python bench/inventory.py $(BENCH_ARGS)
 
 setup:
 	@scripts/setup.sh test
