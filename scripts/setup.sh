@@ -15,7 +15,7 @@ VENV=.venv
 PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc)
 if [ "$PROFILE" = test ]; then
     # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests.
-    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core)
+    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core python3-ganeti-rapi)
 fi
 case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
     /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these

@@ -45,3 +45,20 @@ def user(django_user_model):
 @pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser("root", "root@example.org", "root-secret-pw")
+
+
+@pytest.fixture
+def simulators(tmp_path):
+    """start(**options) -> a running ganetisim process (tests/simulator.py); all are stopped after the test."""
+    from tests.simulator import start_simulator
+
+    started = []
+
+    def start(**options):
+        sim = start_simulator(tmp_path, **options)
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
