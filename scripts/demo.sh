@@ -1,8 +1,10 @@
 #!/bin/bash
 # demo.sh: set up and run a working ganetimgr on this machine, everything under var/ (DEMO_VAR_DIR):
-# SQLite, Redis and beanstalkd as child processes on loopback ports, the watcher, and gunicorn with
+# SQLite, Redis and beanstalkd as child processes on loopback ports, a simulated Ganeti cluster
+# (ganetisim, HTTPS on DEMO_SIM_PORT, registered as cluster "demo"), the watcher, and gunicorn with
 # gevent workers on http://127.0.0.1:8000 (DEMO_PORT). Prints the admin and user logins; Ctrl-C
-# stops everything it started. Run again, it reuses the database, accounts and passwords.
+# stops everything it started. Run again, it reuses the database, accounts, passwords and the
+# simulated cluster's instances.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -13,9 +15,12 @@ VAR=$(mkdir -p "${DEMO_VAR_DIR:-var}" && cd "${DEMO_VAR_DIR:-var}" && pwd)
 PORT=${DEMO_PORT:-8000}
 REDIS_PORT=${DEMO_REDIS_PORT:-16379}
 BEANSTALK_PORT=${DEMO_BEANSTALK_PORT:-11400}
-mkdir -p "$VAR/log" "$VAR/mail" "$VAR/redis"
+SIM_PORT=${DEMO_SIM_PORT:-15080}
+SIM_DIR=$VAR/ganetisim
+mkdir -p "$VAR/log" "$VAR/mail" "$VAR/redis" "$SIM_DIR"
 
-for pair in "$PORT:DEMO_PORT" "$REDIS_PORT:DEMO_REDIS_PORT" "$BEANSTALK_PORT:DEMO_BEANSTALK_PORT"; do
+for pair in "$PORT:DEMO_PORT" "$REDIS_PORT:DEMO_REDIS_PORT" "$BEANSTALK_PORT:DEMO_BEANSTALK_PORT" \
+            "$SIM_PORT:DEMO_SIM_PORT"; do
     if port_in_use "${pair%%:*}"; then
         echo "demo: port ${pair%%:*} is in use; stop what listens there or set ${pair#*:} to a free port" >&2
         exit 1
@@ -50,6 +55,21 @@ CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accoun
 start_redis "$REDIS_PORT" "$VAR/redis"
 start_beanstalkd "$BEANSTALK_PORT" "$VAR" "$VAR/beanstalkd"
 
+# The simulated cluster: its RAPI password is made once and kept, like its certificate and state.
+SIM_USER=ganetimgr
+if [ ! -s "$SIM_DIR/rapi-password" ]; then
+    (umask 077; "$PY" -c 'import secrets; print(secrets.token_urlsafe(18))' > "$SIM_DIR/rapi-password")
+fi
+(umask 077; printf '# written by demo.sh\n%s {cleartext}%s write\n' "$SIM_USER" "$(cat "$SIM_DIR/rapi-password")" \
+    > "$SIM_DIR/users")
+"$PY" -m ganetisim --port "$SIM_PORT" --tls --tls-cert "$SIM_DIR/rapi.pem" --users-file "$SIM_DIR/users" \
+    --require-authentication --state "$SIM_DIR/state.json" --cluster-name demo.ganeti.test \
+    --nodes 3 --instances 30 --owners demo >> "$VAR/log/ganetisim.log" 2>&1 &
+register_service $! ganetisim TERM "$VAR/log/ganetisim.log"
+wait_port "$SIM_PORT" ganetisim
+"$PY" manage.py demo_cluster --hostname 127.0.0.1 --port "$SIM_PORT" --username "$SIM_USER" \
+    --password-file "$SIM_DIR/rapi-password" > /dev/null
+
 "$PY" watcher.py >> "$VAR/log/watcher.log" 2>&1 &
 register_service $! watcher TERM "$VAR/log/watcher.log"
 
@@ -64,6 +84,7 @@ cat <<INFO
 
 ganetimgr demo is running at http://127.0.0.1:$PORT/
 $CREDENTIALS
+simulated Ganeti cluster "demo": https://127.0.0.1:$SIM_PORT/ (RAPI user $SIM_USER)
 logs: $VAR/log/   mail: $VAR/mail/   Ctrl-C stops it.
 INFO
 

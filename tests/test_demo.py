@@ -1,10 +1,14 @@
 """The README's first command: scripts/demo.sh (what `make demo` runs) serves a working site."""
 
+import base64
 import contextlib
 import http.cookiejar
+import json
 import os
 import re
 import signal
+import sqlite3
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -73,7 +77,8 @@ def demos():
 def start_demo(tmp_path, ports):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update({"DEMO_VAR_DIR": str(tmp_path / "var"), "DEMO_PORT": str(ports[0]),
-                "DEMO_REDIS_PORT": str(ports[1]), "DEMO_BEANSTALK_PORT": str(ports[2])})
+                "DEMO_REDIS_PORT": str(ports[1]), "DEMO_BEANSTALK_PORT": str(ports[2]),
+                "DEMO_SIM_PORT": str(ports[3])})
     # As from a terminal: SIGINT at its default (the test runner may have inherited it ignored, and bash
     # cannot trap a signal ignored on entry), in a session of its own so that cleanup can kill the group.
     return subprocess.Popen(["scripts/demo.sh"], cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE,
@@ -87,6 +92,40 @@ def stop_demo(process, output):
     printed = output.rest(timeout=60)
     process.wait(timeout=10)
     return process.returncode, printed, _group_alive(process.pid)
+
+
+def demo_cluster(tmp_path):
+    with contextlib.closing(sqlite3.connect(tmp_path / "var" / "ganetimgr.sqlite3")) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute("SELECT * FROM ganeti_cluster WHERE slug = 'demo'").fetchone()
+    assert row is not None, "the demo did not register its simulated cluster"
+    return dict(row)
+
+
+def rapi_get(port, path, password):
+    """The decoded answer, or the HTTP status of an error."""
+    return _rapi("GET", port, path, password)
+
+
+def rapi_put(port, path, password):
+    job_id = _rapi("PUT", port, path, password)
+    for _ in range(200):
+        if _rapi("GET", port, f"/2/jobs/{job_id}", password)["status"] == "success":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not succeed")
+
+
+def _rapi(method, port, path, password):
+    headers = {}
+    if password:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"ganetimgr:{password}".encode()).decode()
+    request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, context=ssl._create_unverified_context(), timeout=20) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def _group_alive(pgid, patience=50):
@@ -120,7 +159,7 @@ def _is_zombie(pid):
 
 
 def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demos):
-    ports = [free_port(), free_port(), free_port()]
+    ports = [free_port(), free_port(), free_port(), free_port()]
     demo = demos(tmp_path, ports)
     output = OutputReader(demo)
     banner = output.until("Ctrl-C stops it", timeout=240)
@@ -150,6 +189,21 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demo
     assert css and as_user.get(css.group(1))[0] == 200
     assert as_user.get("/health/")[0] == 200
 
+    # the simulated cluster is registered, with its password stored encrypted, and answers with it
+    cluster = demo_cluster(tmp_path)
+    assert cluster["hostname"] == "127.0.0.1" and cluster["port"] == ports[3]
+    assert cluster["description"] == "Demo cluster (simulated)" and cluster["username"] == "ganetimgr"
+    password = (tmp_path / "var" / "ganetisim" / "rapi-password").read_text().strip()
+    assert password and password not in cluster["password_encrypted"]
+    assert f"https://127.0.0.1:{ports[3]}/" in banner
+    instances = rapi_get(ports[3], "/2/instances?bulk=1", password)
+    assert len(instances) == 30
+    assert any("ganetimgr:user:demo" in i["tags"] for i in instances)
+    assert any(not i["tags"] for i in instances)
+    assert rapi_get(ports[3], "/2/instances", password=None) == 401  # Debian's --require-authentication
+    owned = next(i["name"] for i in instances if "ganetimgr:user:demo" in i["tags"])
+    rapi_put(ports[3], f"/2/instances/{owned}/tags?tag=kept-across-runs", password)
+
     returncode, printed, survivors = stop_demo(demo, output)
     assert returncode == 0, printed
     assert "demo: stopped" in printed
@@ -164,5 +218,9 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demo
     assert "setup: installing" not in banner_again
     status, _headers, page = as_user.get("/")
     assert status == 200 and f"Welcome, {user.group(1)}" in page
+    again = demo_cluster(tmp_path)
+    assert (again["id"], again["port"]) == (cluster["id"], ports[3])  # updated, not added
+    tagged = {i["name"]: i["tags"] for i in rapi_get(ports[3], "/2/instances?bulk=1", password)}
+    assert "kept-across-runs" in tagged[owned]  # the simulator's --state file
     returncode, printed, survivors = stop_demo(demo, output)
     assert returncode == 0 and not survivors, printed
