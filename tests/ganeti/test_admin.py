@@ -4,12 +4,15 @@ import pytest
 from django.contrib.auth.models import Group
 
 from ganeti.models import Cluster, Network
+from ganeti.services import cluster_save
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db
 
 CLUSTER_FORM = {
     "hostname": "cluster1.example.org", "slug": "cluster1", "port": "5080", "description": "First cluster",
     "username": "ganetimgr", "new_password": "rapi-Secret-42", "use_gnt_network": "on",
+    "tls_mode": "ca",  # no certificate to pin: these hosts do not exist
 }
 
 
@@ -19,8 +22,40 @@ def admin_client(client, superuser):
     return client
 
 
-def add_cluster(admin_client, **changes):
-    return admin_client.post("/admin/ganeti/cluster/add/", {**CLUSTER_FORM, **changes})
+def add_cluster(admin_client, follow=False, **changes):
+    return admin_client.post("/admin/ganeti/cluster/add/", {**CLUSTER_FORM, **changes}, follow=follow)
+
+
+@pytest.mark.integration
+def test_saving_a_cluster_pins_its_certificate_and_the_admin_shows_it(admin_client, simulators):
+    sim = simulators()
+    response = add_cluster(admin_client, hostname="127.0.0.1", port=str(sim.port), tls_mode="pin", follow=True)
+    assert f"Pinned the certificate of First cluster: {sim.fingerprint}" in response.content.decode()
+    cluster = Cluster.objects.get(slug="cluster1")
+    assert cluster.tls_fingerprint == sim.fingerprint
+    assert sim.fingerprint in admin_client.get(f"/admin/ganeti/cluster/{cluster.pk}/change/").content.decode()
+    admin_client.post("/admin/ganeti/cluster/", {"action": "forget_certificates", "_selected_action": [cluster.pk]})
+    cluster.refresh_from_db()
+    assert cluster.tls_fingerprint == ""
+
+
+@pytest.mark.integration
+def test_an_unreachable_cluster_is_saved_and_pinned_later(admin_client, simulators):
+    port = free_port()
+    response = add_cluster(admin_client, hostname="127.0.0.1", port=str(port), tls_mode="pin", follow=True)
+    assert "could not be read" in response.content.decode() and "pinned at the first contact" in response.content.decode()
+    cluster = Cluster.objects.get(slug="cluster1")
+    assert cluster.tls_fingerprint == ""
+    sim = simulators(port=port)
+    response = admin_client.post(f"/admin/ganeti/cluster/{cluster.pk}/change/",
+                                 {**CLUSTER_FORM, "hostname": "127.0.0.1", "port": str(port), "tls_mode": "pin",
+                                  "new_password": ""})
+    cluster.refresh_from_db()
+    assert cluster.tls_fingerprint == sim.fingerprint
+    # Another address is another certificate: moving the cluster forgets the pinned one.
+    cluster.port = free_port()
+    cluster_save(cluster=cluster)
+    assert cluster.tls_fingerprint == ""
 
 
 def test_admin_adds_a_cluster_with_its_password_encrypted(admin_client):

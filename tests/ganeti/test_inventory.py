@@ -1,0 +1,208 @@
+"""The inventory against real simulator processes: several clusters at once, one failing in each way
+a cluster fails, snapshots served fresh, stale or refreshed, ownership filters, invalidation."""
+
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from ganeti.models import Cluster
+from ganeti.rapi import inventory
+from ganeti.rapi.connection import client_for
+from ganeti.services import cluster_save
+from tests.helpers import free_port
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+@pytest.fixture(autouse=True)
+def empty_inventory():
+    cache.clear()
+    inventory._built.clear()
+    yield
+    cache.clear()
+
+
+def add_cluster(sim, slug, *, port=None, password=None, pinned=True):
+    cluster = Cluster(hostname="127.0.0.1", port=port or sim.port, slug=slug, description=f"Cluster {slug}",
+                      username="writer", tls_fingerprint=sim.fingerprint if pinned else "")
+    return cluster_save(cluster=cluster, new_password=password or sim.users["writer"][0])
+
+
+@pytest.fixture
+def two_good_clusters(simulators):
+    return [add_cluster(simulators(instances=4, owners="alice", seed=index), f"good{index}") for index in (1, 2)]
+
+
+def test_three_clusters_one_down_serves_the_other_two(simulators, two_good_clusters):
+    down = add_cluster(simulators(), "down", port=free_port())  # nothing listens there
+    result = inventory.instances()
+    assert sorted({instance.cluster.slug for instance in result.items}) == ["good1", "good2"]
+    assert len(result.items) == 8
+    assert [(error.cluster.slug, error.kind) for error in result.errors] == [("down", "connection")]
+    assert "cannot be reached" in str(result.errors[0]) and str(result.errors[0]).startswith("Cluster down: ")
+    assert set(result.ages) == {"good1", "good2"}
+    assert down.slug not in result.ages
+
+
+@pytest.mark.parametrize(("fault", "kind", "says"), [
+    ({"mode": "timeout", "hold_s": 5}, "timeout", "did not answer in time"),
+    ({"mode": "error500"}, "http", "answered with an error: 500"),
+    ({"mode": "error502"}, "http", "answered with an error: 502"),
+    ({"mode": "garbage"}, "bad_response", "not RAPI's"),
+    ({"mode": "drop"}, "connection", "cannot be reached"),
+])
+def test_a_failing_cluster_yields_an_error_and_the_others_are_served(simulators, two_good_clusters, settings,
+                                                                      fault, kind, says):
+    settings.RAPI_RESPONSE_TIMEOUT = 1
+    failing = simulators()
+    add_cluster(failing, "failing")
+    failing.set_faults(**fault)
+    started = time.monotonic()
+    result = inventory.instances()
+    assert time.monotonic() - started < 4, "a failing cluster held the page beyond its timeout"
+    assert len(result.items) == 8
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert (error.cluster.slug, error.kind) == ("failing", kind)
+    assert says in error.message
+
+
+def test_wrong_credentials_and_a_changed_certificate_are_named(simulators, two_good_clusters):
+    sim = simulators(require_authentication=True)  # as Debian runs ganeti-rapi: GETs need credentials too
+    add_cluster(sim, "badpassword", password="not-the-password")
+    other = simulators()
+    add_cluster(other, "impostor", port=sim.port)  # pinned to `other`, talks to `sim`
+    result = inventory.nodes()
+    errors = {error.cluster.slug: error for error in result.errors}
+    assert errors["badpassword"].code == 401
+    assert "refused the RAPI user name or password" in errors["badpassword"].message
+    assert errors["impostor"].kind == "tls" and "not the expected one" in errors["impostor"].message
+    assert {node.cluster.slug for node in result.items} == {"good1", "good2"}
+
+
+def test_a_failed_cluster_is_asked_again_only_after_the_retry_delay(simulators, settings):
+    sim = simulators()
+    add_cluster(sim, "flaky")
+    sim.set_faults(mode="error500")
+    assert inventory.instances().errors
+    sim.set_faults(mode=None)
+    assert inventory.instances().errors, "asked again at once: a dead cluster would slow every page"
+    settings.INVENTORY_RETRY_SECONDS = 0
+    result = inventory.instances()
+    assert not result.errors and len(result.items) == 5
+
+
+def test_the_last_rows_stay_visible_when_a_cluster_stops_answering(simulators, settings):
+    sim = simulators(instances=3)
+    add_cluster(sim, "fading")
+    assert len(inventory.instances().items) == 3
+    sim.set_faults(mode="error502")
+    settings.INVENTORY_FRESH_SECONDS = settings.INVENTORY_STALE_SECONDS = 0
+    result = inventory.instances()
+    assert len(result.items) == 3, "the last known instances vanished"
+    assert [error.cluster.slug for error in result.errors] == ["fading"]
+    assert result.ages["fading"] >= 0
+
+
+def wait_for(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_a_stale_snapshot_is_served_while_it_is_refreshed(simulators, settings):
+    sim = simulators(instances=2)
+    cluster = add_cluster(sim, "busy")
+    name = sorted(instance.name for instance in inventory.instances().items)[0]
+    client = client_for(cluster, user="alice")
+    client.wait_for_job(client.add_instance_tags(name, ["ganetimgr:user:carol"]))
+    settings.INVENTORY_FRESH_SECONDS = 0
+    sim.set_faults(latency_ms=500)
+    started = time.monotonic()
+    stale = inventory.instances()
+    assert time.monotonic() - started < 0.4, "a stale snapshot made the page wait for the cluster"
+    assert not any("carol" in instance.users for instance in stale.items)
+    wait_for(lambda: any("carol" in instance.users for instance in inventory.instances().items))
+
+
+def test_concurrent_cold_reads_ask_the_cluster_once(simulators):
+    sim = simulators(instances=2, latency_ms=300)
+    cluster = add_cluster(sim, "popular")
+    before = sim.control("GET", "stats")["requests"].get("PUT /2/query/instance", 0)
+    results = []
+    # Each reader as a separate worker would: its own thread (and so its own database connection,
+    # which does not see this test's uncommitted cluster: hence the explicit list).
+    readers = [threading.Thread(target=lambda: results.append(inventory.instances([cluster]))) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert [len(result.items) for result in results] == [2, 2, 2, 2]
+    assert sim.control("GET", "stats")["requests"]["PUT /2/query/instance"] - before == 1
+
+
+def test_users_see_what_they_own_directly_or_through_a_group(simulators, django_user_model):
+    sim = simulators(instances=12, owners="alice,bob", owner_groups="ops")
+    add_cluster(sim, "shared")
+    alice = django_user_model.objects.create_user("alice")
+    everything = inventory.instances().items
+    mine = inventory.instances(user=alice).items
+    assert mine and all("alice" in instance.users for instance in mine)
+    assert len(mine) == sum("alice" in instance.users for instance in everything)
+    alice.groups.create(name="ops")
+    with_group = inventory.instances(user=alice).items
+    assert len(with_group) == sum("alice" in i.users or "ops" in i.groups for i in everything) > len(mine)
+
+
+def test_a_write_through_the_app_is_visible_at_the_next_read(simulators):
+    sim = simulators(instances=1)
+    cluster = add_cluster(sim, "changing")
+    (instance,) = inventory.instances().items
+    client = client_for(cluster, user="alice")
+    job = client.wait_for_job(client.add_instance_tags(instance.name, ["ganetimgr:needsreboot"]))
+    assert job["status"] == "success"
+    assert not inventory.find_instance(cluster, instance.name).meanings.needs_reboot  # still the snapshot
+    inventory.invalidate(cluster)
+    assert inventory.find_instance(cluster, instance.name).meanings.needs_reboot
+
+
+def test_first_contact_pins_the_certificate_and_a_new_one_is_refused(simulators, tmp_path):
+    sim = simulators(instances=1)
+    cluster = add_cluster(sim, "tofu", pinned=False)
+    assert len(inventory.instances().items) == 1
+    cluster.refresh_from_db()
+    assert cluster.tls_fingerprint == sim.fingerprint
+    port = sim.port
+    sim.stop()
+    simulators(instances=1, port=port)  # same address, new self-signed certificate
+    inventory.invalidate(cluster)
+    (error,) = inventory.instances().errors
+    assert error.kind == "tls"
+
+
+def test_refresh_command_prewarms_and_fails_for_a_dead_cluster(simulators, two_good_clusters, capsys):
+    call_command("refresh_cluster_instances", "--kinds", "instances,nodes,groups,networks,jobs")
+    out = capsys.readouterr().out
+    assert "good1/instances: 4" in out and "good2/nodes: " in out and "good1/jobs: " in out
+    started = time.monotonic()
+    result = inventory.instances()
+    assert time.monotonic() - started < 0.2 and len(result.items) == 8
+    add_cluster(simulators(), "gone", port=free_port())
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("refresh_cluster_instances", "gone", "good1")
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "gone/instances: The cluster cannot be reached" in captured.err and "good1/instances: 4" in captured.out
+
+
+def test_rows_of_groups_networks_and_jobs_name_their_cluster(simulators, two_good_clusters):
+    for kind in ("groups", "networks", "jobs"):
+        result = inventory.rows(kind)
+        assert not result.errors
+        assert {row["cluster"].slug for row in result.items} >= ({"good1", "good2"} if kind != "jobs" else set())
+    with pytest.raises(ValueError):
+        inventory.rows("instances")
