@@ -454,10 +454,16 @@ class Rapi:
     def _query(self, resource, fields, qfilter):
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise HttpError(400, "'fields' must be a list of strings")
-        try:
-            return run_query(self.query_rows(resource), fields, qfilter)
-        except QueryError as error:
-            raise HttpError(500, str(error))
+        def answer():
+            try:
+                return run_query(self.query_rows(resource), fields, qfilter)
+            except QueryError as error:
+                raise HttpError(500, str(error))
+
+        if resource == "job":  # jobs change without the cluster's version
+            return answer()
+        # A list page asks the same query again and again: serve it from the cache until the state changes.
+        return self.cached("query:%s:%s" % (resource, json.dumps([fields, qfilter], sort_keys=True)), answer)
 
     def query_get(self, req, resource):
         fields = [f for f in req.arg("fields", "").split(",") if f]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 
 from django.conf import settings
@@ -33,7 +34,7 @@ def client_for(cluster: Cluster, *, user=None) -> RapiClient:
         if cached is None or cached[0] != signature:
             client = RapiClient(
                 cluster.hostname, cluster.port, username=cluster.username, password=cluster.password,
-                verify=cluster.tls_mode != TlsModeChoices.OFF,
+                verify=_system_ca_bundle() if cluster.tls_mode == TlsModeChoices.CA else False,
                 fingerprint=cluster.tls_fingerprint if cluster.tls_mode == TlsModeChoices.PIN else None,
                 connect_timeout=settings.RAPI_CONNECT_TIMEOUT, read_timeout=settings.RAPI_RESPONSE_TIMEOUT,
                 reason_prefix=settings.GANETI_TAG_PREFIX,
@@ -41,3 +42,8 @@ def client_for(cluster: Cluster, *, user=None) -> RapiClient:
             cached = _clients[cluster.pk] = (signature, client)
     username = getattr(user, "username", user)
     return cached[1].as_user(username) if username else cached[1]
+
+
+def _system_ca_bundle() -> str | bool:
+    """The system's CA store (Debian's ca-certificates), not the one bundled with requests."""
+    return ssl.get_default_verify_paths().cafile or True

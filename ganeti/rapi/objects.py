@@ -4,43 +4,31 @@ rows. Tags carry ownership and the other meanings of DESIGN.md §3."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-__all__ = ["ClusterRef", "Instance", "Node", "TagMeanings", "parse_tags"]
+from .client import INSTANCE_STATUSES
 
-# Fields kept from a bulk instance row: what lists and detail pages use, not the 60-odd others.
-INSTANCE_FIELDS = (
-    "name", "status", "admin_state", "oper_state", "oper_ram", "oper_vcpus", "os", "pnode", "snodes",
-    "disk_template", "disk.sizes", "disk_usage", "nic.macs", "nic.ips", "nic.modes", "nic.links", "nic.networks",
-    "nic.networks.names", "network_port", "tags", "ctime", "mtime", "serial_no", "uuid",
+__all__ = ["INSTANCE_COLUMNS", "ClusterRef", "Instance", "Node", "TagMeanings", "instance_values_from_bulk",
+           "parse_tags"]
+
+# What the inventory keeps of each instance, as /2/query/instance fields in this order: what lists,
+# searches and ownership need. A snapshot row is the list of their values (no key names repeated
+# 10,000 times); a detail page reads the rest (hvparams, ...) live from the cluster.
+INSTANCE_COLUMNS = (
+    "name", "status", "admin_state", "oper_state", "os", "pnode", "snodes", "disk_template", "disk.sizes",
+    "nic.macs", "nic.ips", "nic.modes", "nic.links", "nic.networks.names", "network_port", "be/maxmem", "be/vcpus",
+    "tags", "ctime", "mtime",
 )
-INSTANCE_BEPARAMS = ("vcpus", "maxmem", "minmem", "memory", "auto_balance", "always_failover")
-# Owner-editable and console-related hypervisor parameters (KVM names; other hypervisors have none).
-INSTANCE_HVPARAMS = ("boot_order", "cdrom_image_path", "nic_type", "disk_type", "use_localtime",
-                     "vnc_bind_address", "serial_console", "kernel_path", "spice_bind")
+_TAGS = INSTANCE_COLUMNS.index("tags")
 
 
-# The same, as /2/query/instance fields: a fraction of the bytes of a bulk GET, and no key names
-# repeated in every row.
-INSTANCE_QUERY_FIELDS = (
-    INSTANCE_FIELDS + tuple(f"be/{name}" for name in INSTANCE_BEPARAMS) + tuple(f"hv/{name}" for name in INSTANCE_HVPARAMS)
-)
-
-
-def instance_row_from_query(values: dict) -> dict:
-    """A /2/query/instance row in the shape trim_instance_row() gives."""
-    row = {field: values.get(field) for field in INSTANCE_FIELDS}
-    row["beparams"] = {name: values[f"be/{name}"] for name in INSTANCE_BEPARAMS if values.get(f"be/{name}") is not None}
-    row["hvparams"] = {name: values[f"hv/{name}"] for name in INSTANCE_HVPARAMS if values.get(f"hv/{name}") is not None}
-    return row
-
-
-def trim_instance_row(row: dict) -> dict:
-    """What the inventory stores of an instance: a fraction of RAPI's bulk row."""
-    trimmed = {field: row[field] for field in INSTANCE_FIELDS if field in row}
-    trimmed["beparams"] = {key: value for key, value in (row.get("beparams") or {}).items() if key in INSTANCE_BEPARAMS}
-    trimmed["hvparams"] = {key: value for key, value in (row.get("hvparams") or {}).items() if key in INSTANCE_HVPARAMS}
-    return trimmed
+def instance_values_from_bulk(row: dict) -> list:
+    """A bulk (or single) GET row as the INSTANCE_COLUMNS values, for Ganetis that refuse the query."""
+    beparams = row.get("beparams") or {}
+    extra = {"be/maxmem": beparams.get("maxmem", beparams.get("memory")), "be/vcpus": beparams.get("vcpus"),
+             "nic.networks.names": row.get("nic.networks.names", row.get("nic.networks"))}
+    return [extra[column] if column in extra else row.get(column) for column in INSTANCE_COLUMNS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +60,12 @@ class TagMeanings:
     whitelist_ip: str | None = None
 
 
-def parse_tags(tags: list[str], prefix: str) -> TagMeanings:
+@lru_cache(maxsize=4096)
+def parse_tags(tags: tuple[str, ...], prefix: str) -> TagMeanings:
     """`<prefix>:user:<name>` and `<prefix>:group:<name>` (also the `users:`/`groups:` spelling of the
     old docs), `org:`, `application:<id>`, `service:<name>`, `adminlock`, `isolate`, `needsreboot`,
-    `whitelist_ip:<cidr>`. Tags of other prefixes mean nothing here."""
+    `whitelist_ip:<cidr>`. Tags of other prefixes mean nothing here. Cached: most instances share
+    their tag set with others, and then share one TagMeanings."""
     users, groups, services = set(), set(), set()
     meanings: dict[str, Any] = {}
     head = prefix + ":"
@@ -104,38 +94,58 @@ def parse_tags(tags: list[str], prefix: str) -> TagMeanings:
     return TagMeanings(users=frozenset(users), groups=frozenset(groups), services=frozenset(services), **meanings)
 
 
+def _column(name: str, convert=None) -> property:
+    """An Instance attribute read from its row: building 10,000 instances then costs little more
+    than parsing their rows, and a page reads a few attributes of the rows it shows."""
+    index = INSTANCE_COLUMNS.index(name)
+    if convert is None:
+        return property(lambda self: self._values[index], doc=f"the {name} column")
+    return property(lambda self: convert(self._values[index]), doc=f"the {name} column")
+
+
+def _as_tuple(values) -> tuple:
+    return tuple(values or ())
+
+
+def _status(value) -> str:
+    return value if value in INSTANCE_STATUSES else "unknown"
+
+
+def _admin_state(value):
+    return ("up" if value else "down") if isinstance(value, bool) else value  # a bool before Ganeti 2.6
+
+
 class Instance:
     """One Ganeti instance as the last snapshot saw it. Shared between requests: do not modify."""
 
-    __slots__ = ("cluster", "name", "status", "admin_state", "oper_state", "os", "pnode", "snodes",
-                 "disk_template", "disk_sizes", "nic_macs", "nic_ips", "nic_modes", "nic_links", "nic_networks",
-                 "network_port", "memory", "vcpus", "hvparams", "tags", "ctime", "mtime", "meanings")
+    __slots__ = ("cluster", "_values", "meanings")
 
-    def __init__(self, cluster: ClusterRef, row: dict, tag_prefix: str):
+    def __init__(self, cluster: ClusterRef, values: list, tag_prefix: str):
+        """`values` in INSTANCE_COLUMNS order."""
         self.cluster = cluster
-        self.name = row["name"]
-        self.status = row.get("status") or "unknown"
-        self.admin_state = row.get("admin_state")
-        self.oper_state = row.get("oper_state")
-        self.os = row.get("os") or ""
-        self.pnode = row.get("pnode") or ""
-        self.snodes = tuple(row.get("snodes") or ())
-        self.disk_template = row.get("disk_template") or ""
-        self.disk_sizes = tuple(row.get("disk.sizes") or ())
-        self.nic_macs = tuple(row.get("nic.macs") or ())
-        self.nic_ips = tuple(row.get("nic.ips") or ())
-        self.nic_modes = tuple(row.get("nic.modes") or ())
-        self.nic_links = tuple(row.get("nic.links") or ())
-        self.nic_networks = tuple(row.get("nic.networks.names") or row.get("nic.networks") or ())
-        self.network_port = row.get("network_port")
-        beparams = row.get("beparams") or {}
-        self.memory = beparams.get("maxmem") or beparams.get("memory")
-        self.vcpus = beparams.get("vcpus")
-        self.hvparams = row.get("hvparams") or {}
-        self.tags = tuple(row.get("tags") or ())
-        self.ctime = row.get("ctime")
-        self.mtime = row.get("mtime")
-        self.meanings = parse_tags(self.tags, tag_prefix)
+        self._values = values
+        self.meanings = parse_tags(tuple(values[_TAGS] or ()), tag_prefix)
+
+    name = _column("name")
+    status = _column("status", _status)
+    admin_state = _column("admin_state", _admin_state)
+    oper_state = _column("oper_state")
+    os = _column("os", lambda value: value or "")
+    pnode = _column("pnode", lambda value: value or "")
+    snodes = _column("snodes", _as_tuple)
+    disk_template = _column("disk_template", lambda value: value or "")
+    disk_sizes = _column("disk.sizes", _as_tuple)
+    nic_macs = _column("nic.macs", _as_tuple)
+    nic_ips = _column("nic.ips", _as_tuple)
+    nic_modes = _column("nic.modes", _as_tuple)
+    nic_links = _column("nic.links", _as_tuple)
+    nic_networks = _column("nic.networks.names", _as_tuple)
+    network_port = _column("network_port")
+    memory = _column("be/maxmem")
+    vcpus = _column("be/vcpus")
+    tags = _column("tags", _as_tuple)
+    ctime = _column("ctime")
+    mtime = _column("mtime")
 
     def __repr__(self) -> str:
         return f"<Instance {self.cluster.slug}/{self.name} {self.status}>"

@@ -6,7 +6,7 @@ import numbers
 import pytest
 
 from ganeti.rapi.client import GanetiApiError
-from ganeti.rapi.objects import INSTANCE_QUERY_FIELDS, instance_row_from_query, trim_instance_row
+from ganeti.rapi.objects import INSTANCE_COLUMNS, instance_values_from_bulk
 from tests.contract.backends import OWNER_TAG, SUITE_TAG, run_job, succeeded, unique_name
 
 NODE_ROLE_WORDS = {"master", "master-candidate", "regular", "drained", "offline"}
@@ -238,21 +238,20 @@ def test_query_with_an_owner_tag_filter_returns_only_that_owners_instances(rapi,
 
 def test_every_field_the_inventory_queries_is_known(rapi, instance):
     """An unknown field would not fail the query: it would come back as a null in every row."""
-    answer = rapi.raw("PUT", "/2/query/instance", json={"fields": list(INSTANCE_QUERY_FIELDS),
+    answer = rapi.raw("PUT", "/2/query/instance", json={"fields": list(INSTANCE_COLUMNS),
                                                          "qfilter": ["==", "name", instance]})
     assert answer.status_code == 200, answer.text
     result = answer.json()
-    assert [field["name"] for field in result["fields"]] == list(INSTANCE_QUERY_FIELDS)
+    assert [field["name"] for field in result["fields"]] == list(INSTANCE_COLUMNS)
     assert [field["name"] for field in result["fields"] if field["kind"] == "unknown"] == []
     (row,) = result["data"]
-    # 0 = normal; 3 = not applicable to this instance (e.g. a KVM hvparam on another hypervisor)
+    # 0 = normal; 3 = not applicable to this instance (network_port on the fake hypervisor)
     assert {field["name"]: status for field, (status, _) in zip(result["fields"], row) if status not in (0, 3)} == {}
 
 
 def test_inventory_rows_from_the_query_equal_those_from_the_bulk_fallback(rapi, instance):
-    queried = rapi.client.query("instance", INSTANCE_QUERY_FIELDS, ["==", "name", instance])
-    assert len(queried) == 1
-    assert instance_row_from_query(queried[0]) == trim_instance_row(rapi.client.get_instance(instance))
+    queried = rapi.client.query_values("instance", INSTANCE_COLUMNS, ["==", "name", instance])
+    assert queried == [instance_values_from_bulk(rapi.client.get_instance(instance))]
 
 
 def test_jobs_list_is_ids_and_uris_and_bulk_is_job_objects(rapi, instance):

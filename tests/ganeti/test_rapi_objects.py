@@ -6,33 +6,36 @@ from pathlib import Path
 import pytest
 
 from ganeti.rapi.client import normalize_instance, normalize_job, normalize_node
-from ganeti.rapi.objects import ClusterRef, Instance, Node, parse_tags, trim_instance_row
+from ganeti.rapi.objects import ClusterRef, Instance, Node, instance_values_from_bulk, parse_tags
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ganetisim" / "samples"  # real Ganeti 3.0.2 answers
 CLUSTER = ClusterRef(1, "alpha", "Alpha cluster")
 
 
+def instance(row: dict) -> Instance:
+    return Instance(CLUSTER, instance_values_from_bulk(row), "ganetimgr")
+
+
 def test_ownership_comes_from_user_and_group_tags_of_our_prefix_only():
-    meanings = parse_tags([
+    meanings = parse_tags((
         "ganetimgr:user:alice", "ganetimgr:users:bob",          # the old docs' spelling is read too
         "ganetimgr:group:ops", "ganetimgr:groups:dev", "vima:user:mallory", "ganetimgr:user:",
         "ganetimgr:org:grnet", "ganetimgr:application:42", "ganetimgr:service:mail", "ganetimgr:adminlock",
         "ganetimgr:isolate", "ganetimgr:needsreboot", "ganetimgr:whitelist_ip:192.0.2.0/28", "unrelated",
-    ], "ganetimgr")
+    ), "ganetimgr")
     assert meanings.users == {"alice", "bob"}
     assert meanings.groups == {"ops", "dev"}
     assert (meanings.organization, meanings.application_id, meanings.services) == ("grnet", 42, {"mail"})
     assert meanings.admin_locked and meanings.isolated and meanings.needs_reboot
     assert meanings.whitelist_ip == "192.0.2.0/28"
-    assert not parse_tags(["ganetimgr:user:alice"], "vima").users
+    assert not parse_tags(("ganetimgr:user:alice",), "vima").users
 
 
 def test_an_instance_is_owned_directly_or_through_a_group():
-    instance = Instance(CLUSTER, {"name": "web1.example.org", "tags": ["ganetimgr:user:alice",
-                                                                       "ganetimgr:group:ops"]}, "ganetimgr")
-    assert instance.is_owned_by("alice")
-    assert instance.is_owned_by("bob", {"ops"})
-    assert not instance.is_owned_by("bob", {"dev"})
+    web1 = instance({"name": "web1.example.org", "tags": ["ganetimgr:user:alice", "ganetimgr:group:ops"]})
+    assert web1.is_owned_by("alice")
+    assert web1.is_owned_by("bob", {"ops"})
+    assert not web1.is_owned_by("bob", {"dev"})
 
 
 @pytest.mark.parametrize(("status", "state"), [
@@ -40,14 +43,15 @@ def test_an_instance_is_owned_directly_or_through_a_group():
     ("ERROR_down", "mismatch"), ("ERROR_nodedown", "node_down"), ("something_new", "unknown"),
 ])
 def test_instance_states_users_see(status, state):
-    row = normalize_instance({"name": "x", "status": status})
-    assert Instance(CLUSTER, row, "ganetimgr").state == state
+    assert instance({"name": "x", "status": status}).state == state
 
 
 def test_old_ganeti_boolean_admin_state_becomes_words():
     assert normalize_instance({"name": "x", "admin_state": True})["admin_state"] == "up"
     assert normalize_instance({"name": "x", "admin_state": False})["admin_state"] == "down"
     assert normalize_instance({"name": "x", "admin_state": "offline"})["admin_state"] == "offline"
+    assert instance({"name": "x", "admin_state": True}).admin_state == "up"
+    assert instance({"name": "x", "admin_state": False}).admin_state == "down"
 
 
 @pytest.mark.parametrize(("row", "role"), [
@@ -81,11 +85,11 @@ def test_a_null_job_status_is_an_error_not_still_running():
 def test_real_ganeti_rows_make_instances_and_nodes():
     """The rows a real Ganeti 3.0.2 gave (the testbed's samples) build complete objects."""
     instance_row = json.loads((SAMPLES / "instances_bulk.json").read_text())[0]
-    instance = Instance(CLUSTER, trim_instance_row(normalize_instance(instance_row)), "ganetimgr")
-    assert instance.name == instance_row["name"]
-    assert instance.memory == instance_row["beparams"]["maxmem"] and instance.vcpus == instance_row["beparams"]["vcpus"]
-    assert instance.disk_total == sum(instance_row["disk.sizes"])
-    assert instance.nic_macs == tuple(instance_row["nic.macs"]) and instance.pnode == instance_row["pnode"]
+    real = instance(instance_row)
+    assert real.name == instance_row["name"] and real.state == "running"
+    assert real.memory == instance_row["beparams"]["maxmem"] and real.vcpus == instance_row["beparams"]["vcpus"]
+    assert real.disk_total == sum(instance_row["disk.sizes"])
+    assert real.nic_macs == tuple(instance_row["nic.macs"]) and real.pnode == instance_row["pnode"]
     node_row = json.loads((SAMPLES / "nodes_bulk.json").read_text())[0]
     node = Node(CLUSTER, normalize_node(node_row))
     assert node.role == "master"
