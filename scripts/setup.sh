@@ -11,11 +11,13 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 
 # -- 1. Debian packages ------------------------------------------------------------------------------
-# demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient.
-PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc)
+# demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient,
+# OpenLDAP and SASL headers for python-ldap (built from source: it has no wheel).
+PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc libldap2-dev libsasl2-dev)
 if [ "$PROFILE" = test ]; then
-    # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests.
-    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core)
+    # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests,
+    # slapd and its tools for the LDAP login tests, ssh-keygen to check SSH key fingerprints.
+    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core slapd ldap-utils openssh-client)
 fi
 case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
     /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these
