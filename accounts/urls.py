@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
 from . import views
@@ -7,7 +8,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Public: the page's timer posts it when the login may already have ended.
+    path("logout/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     # Registration: public until the administrator's approval.
     path("register/", views.register, name="register"),
     path("register/complete/", views.register_complete, name="register_complete"),
