@@ -24,7 +24,11 @@ PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 
 class BootstrapMixin:
-    """Bootstrap's classes on every widget."""
+    """Bootstrap's classes on every widget (fields added in a subclass's __init__ call _style again)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
 
     def _style(self):
         for field in self.fields.values():
@@ -107,10 +111,6 @@ class NameForm(BootstrapMixin, forms.Form):
     first_name = forms.CharField(label=_("Name"), max_length=150)
     last_name = forms.CharField(label=_("Surname"), max_length=150)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
-
 
 class EmailChangeForm(BootstrapMixin, forms.Form):
     email = forms.EmailField(label=_("New e-mail address"), max_length=254)
@@ -118,7 +118,6 @@ class EmailChangeForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        self._style()
 
     def clean_email(self):
         email = self.cleaned_data["email"]
@@ -133,16 +132,11 @@ class ContactForm(BootstrapMixin, forms.Form):
     organization = forms.CharField(label=_("Organization"), max_length=255, required=False)
     telephone = forms.CharField(label=_("Telephone"), max_length=30, required=False, validators=[_validate_phone])
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
-
 
 class PasswordChangeForm(BootstrapMixin, PasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["old_password"].widget.attrs.pop("autofocus", None)
-        self._style()
 
 
 class SshKeysForm(BootstrapMixin, forms.Form):
@@ -150,20 +144,10 @@ class SshKeysForm(BootstrapMixin, forms.Form):
         label=_("Public keys"), widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text=_("One key per line, as in your ~/.ssh/id_ed25519.pub: ed25519, ecdsa or RSA (2048 bits or more)."))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
-
 
 class ResetRequestForm(BootstrapMixin, PasswordResetForm):
     """Django's reset request: the same answer whether or not the address has an account."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
-
 
 class ResetPasswordForm(BootstrapMixin, SetPasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
+    """Django's form for the new password behind a reset link."""

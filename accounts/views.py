@@ -154,24 +154,24 @@ def profile(request):
     return _profile_page(request)
 
 
+def _profile_update(request, form_class, form_name: str, done: str):
+    """One profile panel's POST: its form's errors on the profile page, or the update and a message."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _profile_page(request, **{form_name: form})
+    services.profile_update(user=request.user, **form.cleaned_data)
+    messages.success(request, done)
+    return redirect("accounts:profile")
+
+
 @require_POST
 def profile_name(request):
-    form = NameForm(request.POST)
-    if not form.is_valid():
-        return _profile_page(request, name_form=form)
-    services.profile_update(user=request.user, **form.cleaned_data)
-    messages.success(request, _("Your name was changed."))
-    return redirect("accounts:profile")
+    return _profile_update(request, NameForm, "name_form", _("Your name was changed."))
 
 
 @require_POST
 def profile_contact(request):
-    form = ContactForm(request.POST)
-    if not form.is_valid():
-        return _profile_page(request, contact_form=form)
-    services.profile_update(user=request.user, **form.cleaned_data)
-    messages.success(request, _("Your organization and telephone were saved."))
-    return redirect("accounts:profile")
+    return _profile_update(request, ContactForm, "contact_form", _("Your organization and telephone were saved."))
 
 
 @require_POST
