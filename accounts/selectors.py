@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from registration.models import SupervisedRegistrationProfile
+
 from .models import SshKey
 
 __all__ = [
@@ -20,6 +22,8 @@ __all__ = [
     "registration_admins",
     "news_entries",
     "session_seconds_left",
+    "registration_by_key",
+    "registration_pending",
     "SESSION_LOGIN_AT",
 ]
 
@@ -43,6 +47,20 @@ def idle_users(*, days: int | None = None) -> QuerySet:
     return (get_user_model().objects.filter(is_active=True).exclude(email="")
             .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
             .order_by("last_login", "username"))
+
+
+def registration_by_key(activation_key: str):
+    """The registration whose address this key may still validate (known, unused, unexpired), else None."""
+    profile = SupervisedRegistrationProfile.objects.filter(activation_key=activation_key).select_related("user").first()
+    if profile is None or profile.activated or profile.activation_key_expired():
+        return None
+    return profile
+
+
+def registration_pending(*, profile_id: int):
+    """The registration awaiting approval with this id (address validated, user inactive), else None."""
+    return (SupervisedRegistrationProfile.objects.filter(pk=profile_id, activated=True, user__is_active=False)
+            .select_related("user").first())
 
 
 def registration_admins() -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from registration.models import SupervisedRegistrationProfile
 
 from .models import SshKey, UserProfile
-from .selectors import registration_admins
+from .selectors import registration_admins, registration_by_key, registration_pending
 from .sshkeys import parse_key_line
 
 __all__ = [
@@ -109,8 +109,8 @@ def registration_validate(*, activation_key: str, request):
     """Validate the address behind an activation key and mail the approval link to the admins.
 
     The user, or None when the key is unknown, expired or already used."""
-    profile = SupervisedRegistrationProfile.objects.filter(activation_key=activation_key).select_related("user").first()
-    if profile is None or profile.activated or profile.activation_key_expired():
+    profile = registration_by_key(activation_key)
+    if profile is None:
         return None
     if not registration_admins():
         # Nobody to mail: the registration waits in the admin (Registration profiles) instead of failing.
@@ -123,12 +123,6 @@ def registration_validate(*, activation_key: str, request):
         return None
     logger.info("registration validated user=%s", user.get_username())
     return user
-
-
-def registration_pending(*, profile_id: int):
-    """The registration awaiting approval with this id (address validated, user inactive), else None."""
-    return (SupervisedRegistrationProfile.objects.filter(pk=profile_id, activated=True, user__is_active=False)
-            .select_related("user").first())
 
 
 def registration_approve(*, profile_id: int, request):

@@ -6,13 +6,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from registration.models import SupervisedRegistrationProfile
 
 from . import permissions, selectors, services
 from .forms import (
@@ -68,11 +68,15 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.registration_create(
-            username=data["username"], email=data["email"], password=data["password1"],
-            first_name=data["first_name"], last_name=data["last_name"], telephone=data["telephone"],
-            organization=data["organization"], request=request)
-        return redirect("accounts:register_complete")
+        try:
+            services.registration_create(
+                username=data["username"], email=data["email"], password=data["password1"],
+                first_name=data["first_name"], last_name=data["last_name"], telephone=data["telephone"],
+                organization=data["organization"], request=request)
+        except IntegrityError:  # the same username registered a moment ago
+            form.add_error("username", _("This username is taken."))
+        else:
+            return redirect("accounts:register_complete")
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -90,9 +94,7 @@ def activate(request, activation_key):
         user = services.registration_validate(activation_key=activation_key, request=request)
         state = "validated" if user else "invalid"
     else:
-        profile = SupervisedRegistrationProfile.objects.filter(activation_key=activation_key).first()
-        usable = profile is not None and not profile.activated and not profile.activation_key_expired()
-        state = "confirm" if usable else "invalid"
+        state = "confirm" if selectors.registration_by_key(activation_key) else "invalid"
     return render(request, "accounts/activate.html", {"state": state},
                   status=400 if state == "invalid" else 200)
 
@@ -102,7 +104,7 @@ def approve(request, profile_id):
     """An administrator approves a validated registration (the link of the approval mail)."""
     if not permissions.can_approve_registrations(request.user):
         raise PermissionDenied
-    registration = services.registration_pending(profile_id=profile_id)
+    registration = selectors.registration_pending(profile_id=profile_id)
     if registration is None:
         return render(request, "accounts/approve.html", {"state": "none"}, status=404)
     if request.method == "POST":

@@ -89,3 +89,13 @@ def test_ldap_without_a_way_to_find_users_stops_start_up(project_env):
                             timeout=60)
     assert result.returncode != 0
     assert "set AUTH_LDAP_USER_SEARCH_BASE or AUTH_LDAP_USER_DN_TEMPLATE" in result.stderr
+
+
+def test_a_directory_user_never_takes_over_a_local_account_of_the_same_name(client, django_user_model, ldap_settings,
+                                                                            caplog):
+    django_user_model.objects.create_user("dave", "dave@local.example.org", "dave-local-pw")
+    response = client.post("/user/login/", {"username": "dave", "password": "dave-ldap-pw"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert "directory user dave refused: a local account has that username" in caplog.text
+    assert User.objects.get(username="dave").email == "dave@local.example.org"  # not overwritten from LDAP
+    assert client.post("/user/login/", {"username": "dave", "password": "dave-local-pw"}).status_code == 302

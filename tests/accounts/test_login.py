@@ -106,6 +106,21 @@ def test_repeated_failures_lock_the_login_out(client, user, settings):
     assert other_user.status_code == 200  # the lock is per username and address
 
 
+def test_lockouts_follow_the_address_the_local_proxy_forwards(client, user, settings):
+    nginx = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/user/login/", {**LOGIN, "password": "bad"}, **nginx)
+    assert client.post("/user/login/", LOGIN, **nginx).status_code == 429
+    elsewhere = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.1, 198.51.100.9"}
+    assert Client().post("/user/login/", LOGIN, **elsewhere).status_code == 302
+    # A client that is not the local proxy cannot pick its address by sending the header itself.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/user/login/", {**LOGIN, "password": "bad"}, REMOTE_ADDR="192.0.2.5",
+                      HTTP_X_FORWARDED_FOR=f"10.0.0.{_}")
+    assert Client().post("/user/login/", LOGIN, REMOTE_ADDR="192.0.2.5",
+                         HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 429
+
+
 def test_a_success_clears_the_failures(client, user, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post("/user/login/", {**LOGIN, "password": "bad"})

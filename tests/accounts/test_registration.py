@@ -172,3 +172,12 @@ def test_superusers_approve_when_admins_is_empty(client, settings, superuser, dj
     profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
     client.post(f"/user/activate/{profile.activation_key}/")
     assert [message.to for message in mailoutbox][-1] == ["root@example.org"]
+
+
+def test_a_username_taken_between_the_check_and_the_save_is_a_form_error(client, user, monkeypatch):
+    from accounts.forms import RegistrationForm
+
+    monkeypatch.setattr(RegistrationForm, "clean_username", lambda form: form.cleaned_data["username"])
+    response = client.post("/user/register/", {**FORM, "username": "alice"})
+    assert response.status_code == 200 and response.context["form"].errors["username"] == ["This username is taken."]
+    assert User.objects.filter(username="alice").count() == 1
