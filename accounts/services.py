@@ -19,6 +19,7 @@ from .selectors import registration_admins, registration_by_key, registration_pe
 from .sshkeys import parse_key_line
 
 __all__ = [
+    "MailNotSent",
     "profile_of",
     "profile_update",
     "registration_create",
@@ -36,6 +37,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 EMAIL_CHANGE_SALT = "accounts.email_change"
+
+
+class MailNotSent(Exception):
+    """A mail the user's action depends on could not be handed to the mail server; nothing was changed."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(_("We could not send the mail this needs; please try again later."))
+        self.cause = cause
 
 
 def _mail(name: str, context: dict, to: list[str]) -> None:
@@ -93,14 +102,21 @@ def login_welcome_due(*, user) -> bool:
 
 def registration_create(*, username: str, email: str, password: str, first_name: str, last_name: str,
                         telephone: str, organization: str, request):
-    """An inactive user with a profile; the e-mail validation link goes out after the commit."""
+    """An inactive user with a profile, and the e-mail validation link mailed; MailNotSent leaves nothing."""
     User = get_user_model()
-    with transaction.atomic():
-        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-        user.set_password(password)
-        user = SupervisedRegistrationProfile.objects.create_inactive_user(
-            _site(request), new_user=user, send_email=True, request=request)
-        UserProfile.objects.create(user=user, organization=organization, telephone=telephone)
+    site = _site(request)
+    try:
+        with transaction.atomic():
+            user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+            user.set_password(password)
+            user = SupervisedRegistrationProfile.objects.create_inactive_user(
+                site, new_user=user, send_email=False, request=request)
+            UserProfile.objects.create(user=user, organization=organization, telephone=telephone)
+            # Sent inside the transaction: when the mail server refuses it, no account is left behind.
+            SupervisedRegistrationProfile.objects.get(user=user).send_activation_email(site, request)
+    except OSError as exc:
+        logger.error("registration of user=%s not done: the validation mail failed: %s", username, exc)
+        raise MailNotSent(exc) from exc
     logger.info("registration user=%s email=%s", user.get_username(), user.email)
     return user
 
@@ -118,7 +134,13 @@ def registration_validate(*, activation_key: str, request):
         profile.activated = True
         profile.save(update_fields=["activated"])
         return profile.user
-    user, validated = SupervisedRegistrationProfile.objects.activate_user(activation_key, _site(request))
+    try:
+        # django-registration-redux mails the administrators before it records the validation.
+        user, validated = SupervisedRegistrationProfile.objects.activate_user(activation_key, _site(request))
+    except OSError as exc:
+        logger.error("registration of user=%s not validated: the approval mail failed: %s",
+                     profile.user.get_username(), exc)
+        raise MailNotSent(exc) from exc
     if not validated:
         return None
     logger.info("registration validated user=%s", user.get_username())
@@ -130,9 +152,13 @@ def registration_approve(*, profile_id: int, request):
     profile = registration_pending(profile_id=profile_id)
     if profile is None:
         return None
-    user = SupervisedRegistrationProfile.objects.admin_approve_user(profile.pk, _site(request), request=request)
-    logger.info("registration approved user=%s by=%s", user.get_username(), request.user.get_username())
-    return user
+    try:
+        SupervisedRegistrationProfile.objects.admin_approve_user(profile.pk, _site(request), request=request)
+    except OSError as exc:  # the account is active already; only the news to its owner is lost
+        logger.error("registration approved user=%s but the mail to them failed: %s", profile.user.get_username(), exc)
+    logger.info("registration approved user=%s by=%s", profile.user.get_username(), request.user.get_username())
+    profile.user.refresh_from_db()
+    return profile.user
 
 
 # --------------------------------------------------------------------------------------------------
@@ -150,7 +176,11 @@ def email_change_request(*, user, new_email: str, request) -> bool:
     token = signing.dumps({"u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT)
     link = request.build_absolute_uri(reverse("accounts:email_change_confirm", args=[token]))
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
-    _mail("email_change", {"user": user, "new_email": new_email, "link": link, "hours": hours}, [user.email])
+    try:
+        _mail("email_change", {"user": user, "new_email": new_email, "link": link, "hours": hours}, [user.email])
+    except OSError as exc:
+        logger.error("e-mail change link for user=%s not sent: %s", user.get_username(), exc)
+        raise MailNotSent(exc) from exc
     return True
 
 
@@ -190,7 +220,10 @@ def password_change_done(*, request, user) -> None:
     matches), and tell the user by mail."""
     update_session_auth_hash(request, user)
     if user.email:
-        _mail("password_changed", {"user": user, "when": user.last_login}, [user.email])
+        try:
+            _mail("password_changed", {"user": user}, [user.email])
+        except OSError as exc:  # the password is changed; only the notice is lost
+            logger.error("password change notice to user=%s not sent: %s", user.get_username(), exc)
     logger.info("password changed user=%s", user.get_username())
 
 

@@ -75,6 +75,8 @@ def register(request):
                 organization=data["organization"], request=request)
         except IntegrityError:  # the same username registered a moment ago
             form.add_error("username", _("This username is taken."))
+        except services.MailNotSent as exc:
+            form.add_error(None, str(exc))
         else:
             return redirect("accounts:register_complete")
     return render(request, "accounts/register.html", {"form": form})
@@ -91,7 +93,11 @@ def register_complete(request):
 def activate(request, activation_key):
     """GET asks to confirm (mail scanners follow links), POST validates the address."""
     if request.method == "POST":
-        user = services.registration_validate(activation_key=activation_key, request=request)
+        try:
+            user = services.registration_validate(activation_key=activation_key, request=request)
+        except services.MailNotSent as exc:
+            messages.error(request, str(exc))
+            return render(request, "accounts/activate.html", {"state": "confirm"}, status=503)
         state = "validated" if user else "invalid"
     else:
         state = "confirm" if selectors.registration_by_key(activation_key) else "invalid"
@@ -182,7 +188,12 @@ def profile_email(request):
     if not form.is_valid():
         return _profile_page(request, email_form=form)
     old_email = request.user.email
-    if services.email_change_request(user=request.user, new_email=form.cleaned_data["email"], request=request):
+    try:
+        sent = services.email_change_request(user=request.user, new_email=form.cleaned_data["email"], request=request)
+    except services.MailNotSent as exc:
+        form.add_error(None, str(exc))
+        return _profile_page(request, email_form=form)
+    if sent:
         messages.info(request, _("We sent a confirmation link to %(email)s: follow it to change the address.")
                       % {"email": old_email})
     else:

@@ -19,17 +19,16 @@ FORM = {"username": "newbie", "email": "newbie@example.org", "password1": "a-lon
         "telephone": "+30 210 1234567", "organization": "GRNET"}
 
 
-def register(client, django_capture_on_commit_callbacks, **changes):
-    with django_capture_on_commit_callbacks(execute=True):
-        return client.post("/user/register/", {**FORM, **changes})
+def register(client, **changes):
+    return client.post("/user/register/", {**FORM, **changes})
 
 
 def path_of(link: str) -> str:
     return urlsplit(link).path
 
 
-def test_the_whole_flow_through_real_mail(client, smtp_sink, superuser, django_capture_on_commit_callbacks):
-    response = register(client, django_capture_on_commit_callbacks)
+def test_the_whole_flow_through_real_mail(client, smtp_sink, superuser):
+    response = register(client)
     assert response.status_code == 302 and response["Location"] == "/user/register/complete/"
     assert "Check your mail" in client.get(response["Location"]).content.decode()
     user = User.objects.get(username="newbie")
@@ -67,8 +66,8 @@ def test_the_whole_flow_through_real_mail(client, smtp_sink, superuser, django_c
     assert "Welcome! Fill in your" in response.content.decode()
 
 
-def test_validation_link_works_once(client, smtp_sink, django_capture_on_commit_callbacks):
-    register(client, django_capture_on_commit_callbacks)
+def test_validation_link_works_once(client, smtp_sink):
+    register(client)
     activate = path_of(link_in(smtp_sink.wait_for("newbie@example.org", "Validate")["body"]))
     assert client.post(activate).status_code == 200
     again = client.post(activate)
@@ -77,8 +76,8 @@ def test_validation_link_works_once(client, smtp_sink, django_capture_on_commit_
     assert len(smtp_sink.to(ADMIN_ADDRESS)) == 1
 
 
-def test_validation_link_expires(client, settings, django_capture_on_commit_callbacks, mailoutbox):
-    register(client, django_capture_on_commit_callbacks)
+def test_validation_link_expires(client, settings, mailoutbox):
+    register(client)
     key = SupervisedRegistrationProfile.objects.get(user__username="newbie").activation_key
     User.objects.filter(username="newbie").update(
         date_joined=User.objects.get(username="newbie").date_joined - timedelta(days=settings.ACCOUNT_ACTIVATION_DAYS, seconds=1))
@@ -93,20 +92,19 @@ def test_unknown_or_malformed_keys_are_refused_politely(client):
         assert response.status_code == 400 and "unknown, expired or already used" in response.content.decode()
 
 
-def test_only_superusers_approve(client, user, django_capture_on_commit_callbacks, mailoutbox):
-    register(client, django_capture_on_commit_callbacks)
+def test_only_superusers_approve(client, user, mailoutbox):
+    register(client)
     profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/user/activate/{profile.activation_key}/")
+    client.post(f"/user/activate/{profile.activation_key}/")
     assert client.get(f"/user/approve/{profile.pk}/").status_code == 302  # anonymous: to the login page
     client.force_login(user)
     assert client.post(f"/user/approve/{profile.pk}/").status_code == 403
     assert not User.objects.get(username="newbie").is_active
 
 
-def test_approval_needs_a_validated_address_and_happens_once(client, superuser, django_capture_on_commit_callbacks,
+def test_approval_needs_a_validated_address_and_happens_once(client, superuser,
                                                              mailoutbox):
-    register(client, django_capture_on_commit_callbacks)
+    register(client)
     profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
     client.force_login(superuser)
     early = client.post(f"/user/approve/{profile.pk}/")
@@ -154,10 +152,9 @@ def test_registration_can_be_closed(client, settings):
     assert 'href="/user/register/"' not in login_page and "New here?" not in login_page
 
 
-def test_validation_with_nobody_to_approve_is_logged_not_a_crash(client, settings, caplog,
-                                                                  django_capture_on_commit_callbacks, mailoutbox):
+def test_validation_with_nobody_to_approve_is_logged_not_a_crash(client, settings, caplog, mailoutbox):
     settings.ADMINS = []
-    register(client, django_capture_on_commit_callbacks)
+    register(client)
     profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
     response = client.post(f"/user/activate/{profile.activation_key}/")
     assert response.status_code == 200 and "your address is validated" in response.content.decode()
@@ -165,10 +162,10 @@ def test_validation_with_nobody_to_approve_is_logged_not_a_crash(client, setting
     assert SupervisedRegistrationProfile.objects.get(pk=profile.pk).activated
 
 
-def test_superusers_approve_when_admins_is_empty(client, settings, superuser, django_capture_on_commit_callbacks,
+def test_superusers_approve_when_admins_is_empty(client, settings, superuser,
                                                  mailoutbox):
     settings.ADMINS = []
-    register(client, django_capture_on_commit_callbacks)
+    register(client)
     profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
     client.post(f"/user/activate/{profile.activation_key}/")
     assert [message.to for message in mailoutbox][-1] == ["root@example.org"]
@@ -181,3 +178,33 @@ def test_a_username_taken_between_the_check_and_the_save_is_a_form_error(client,
     response = client.post("/user/register/", {**FORM, "username": "alice"})
     assert response.status_code == 200 and response.context["form"].errors["username"] == ["This username is taken."]
     assert User.objects.filter(username="alice").count() == 1
+
+
+@pytest.fixture
+def dead_mail_server(settings):
+    from tests.helpers import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.ADMINS = [("Approver", ADMIN_ADDRESS)]
+
+
+def test_a_refused_validation_mail_leaves_no_account_behind(client, dead_mail_server, caplog):
+    response = client.post("/user/register/", FORM)
+    assert response.status_code == 200
+    assert "We could not send the mail this needs; please try again later." in response.content.decode()
+    assert not User.objects.filter(username="newbie").exists()
+    assert "the validation mail failed" in caplog.text
+
+
+def test_a_refused_approval_mail_leaves_the_link_usable(client, settings,
+                                                        mailoutbox, dead_mail_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    register(client)
+    key = SupervisedRegistrationProfile.objects.get(user__username="newbie").activation_key
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    response = client.post(f"/user/activate/{key}/")
+    assert response.status_code == 503 and "try again later" in response.content.decode()
+    assert not SupervisedRegistrationProfile.objects.get(activation_key=key).activated
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert "your address is validated" in client.post(f"/user/activate/{key}/").content.decode()
