@@ -172,3 +172,15 @@ def test_the_page_carries_the_time_left_and_the_server_ends_the_login(client, us
 
 def test_anonymous_pages_have_no_timer(client):
     assert 'id="session-timeout"' not in client.get("/user/login/").content.decode()
+
+
+@pytest.mark.parametrize("url, login, greek", [
+    ("/user/register/", False, "Δημιουργία λογαριασμού"),
+    ("/user/password/reset/", False, "Επαναφορά κωδικού πρόσβασης"),
+    ("/user/profile/", True, "Αλλαγή κωδικού"),
+    ("/user/keys/", True, "Δεν έχετε ακόμη κλειδιά SSH."),
+])
+def test_account_pages_in_greek(client, user, url, login, greek):
+    if login:
+        client.force_login(user)
+    assert greek in client.get(url, HTTP_ACCEPT_LANGUAGE="el").content.decode()
