@@ -208,3 +208,15 @@ def test_a_refused_approval_mail_leaves_the_link_usable(client, settings,
     assert not SupervisedRegistrationProfile.objects.get(activation_key=key).activated
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert "your address is validated" in client.post(f"/user/activate/{key}/").content.decode()
+
+
+def test_cleanupregistration_frees_expired_unvalidated_registrations(client, settings, mailoutbox):
+    from django.core.management import call_command
+
+    register(client)
+    register(client, username="keeper", email="keeper@example.org")
+    User.objects.filter(username="newbie").update(
+        date_joined=User.objects.get(username="newbie").date_joined - timedelta(days=settings.ACCOUNT_ACTIVATION_DAYS + 1))
+    call_command("cleanupregistration")
+    assert list(User.objects.filter(username__in=["newbie", "keeper"]).values_list("username", flat=True)) == ["keeper"]
+    assert register(client).status_code == 302  # the username and address are free again
