@@ -149,7 +149,8 @@ def _profile_page(request, **bound_forms):
         "profile": profile,
         "key_count": selectors.ssh_keys_of(user).count(),
         "name_form": NameForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
-        "email_form": EmailChangeForm(user=user),
+        # Directory (LDAP) users' name and address come from the directory at every login.
+        "email_form": EmailChangeForm(user=user) if user.has_usable_password() else None,
         "contact_form": ContactForm(initial={"organization": profile.organization, "telephone": profile.telephone}),
         "password_form": PasswordChangeForm(user) if user.has_usable_password() else None,
         **bound_forms,
@@ -184,6 +185,9 @@ def profile_contact(request):
 
 @require_POST
 def profile_email(request):
+    if not request.user.has_usable_password():
+        messages.error(request, _("Your e-mail address comes from the directory (LDAP): change it there."))
+        return redirect("accounts:profile")
     form = EmailChangeForm(request.POST, user=request.user)
     if not form.is_valid():
         return _profile_page(request, email_form=form)

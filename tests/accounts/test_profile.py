@@ -141,5 +141,9 @@ def test_users_without_a_local_password_are_sent_to_the_directory(client, user):
     user.save()
     client.force_login(user)
     assert "Your password is kept in the directory (LDAP)" in page_text(client.get("/user/profile/"))
+    assert "Your e-mail address comes from the directory (LDAP)" in page_text(client.get("/user/profile/"))
     response = client.post("/user/pass_change/", {"new_password1": "a", "new_password2": "a"}, follow=True)
-    assert "change it there" in page_text(response)
+    assert "Your password is kept in the directory (LDAP): change it there." in page_text(response)
+    response = client.post("/user/mail_change/", {"email": "other@example.org"}, follow=True)
+    assert "Your e-mail address comes from the directory (LDAP): change it there." in page_text(response)
+    assert User.objects.get(pk=user.pk).email == "alice@example.org"
