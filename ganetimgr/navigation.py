@@ -37,10 +37,17 @@ def _staff(user) -> bool:
     return user.is_staff
 
 
+def _idle_accounts(user) -> bool:
+    from accounts.permissions import can_view_idle_accounts
+
+    return can_view_idle_accounts(user)
+
+
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
+    MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),
     MenuItem(_("Administration"), "admin:index", "gear", _staff),
 ]
 

@@ -5,6 +5,7 @@ on loopback). An operator overrides them in the environment or in ganetimgr/loca
 imported last; settings.py.dist documents every operator setting. README.md lists the variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,10 @@ INSTALLED_APPS = [
     "notifications",
     "stats",
     "auditlog",
+    # After accounts, whose templates override theirs.
+    "registration",
+    "axes",
+    "django_recaptcha",
 ]
 
 MIDDLEWARE = [
@@ -70,9 +75,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ganetimgr.urls"
@@ -90,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ganetimgr.context_processors.site",
+                "accounts.context_processors.session",
             ],
         },
     },
@@ -128,14 +137,72 @@ BEANSTALK_TUBE = beanstalk_tube("BEANSTALK_TUBE", "ganetimgr")
 # Authentication and sessions
 # --------------------------------------------------------------------------------------------------
 
-# An inactive user with the right password is told the account awaits activation; an inactive
-# user's existing sessions end (accounts/backends.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.ActivationAwareBackend"]
+# django-axes first (it refuses locked-out logins); an inactive user with the right password is told
+# the account awaits activation; an inactive user's existing sessions end (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ActivationAwareBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# A login lasts SESSION_COOKIE_AGE seconds from the moment it was made, whatever the activity
+# (accounts/middleware.py); the page logs itself out then.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10800, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Password reset and e-mail change links expire after this many seconds (and work once).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 259200, minimum=600)
+
+# Registration (django-registration-redux, admin-approval flow): the visitor validates the e-mail
+# address within ACCOUNT_ACTIVATION_DAYS, then ADMINS get the approval link.
+REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
+ACCOUNT_ACTIVATION_DAYS = env_int("ACCOUNT_ACTIVATION_DAYS", 10, minimum=1)
+REGISTRATION_EMAIL_HTML = False
+REGISTRATION_ADMINS = "accounts.selectors.registration_admins"
+# reCAPTCHA v2 on the registration form, when both keys are set.
+RECAPTCHA_PUBLIC_KEY = env_str("RECAPTCHA_PUBLIC_KEY")
+RECAPTCHA_PRIVATE_KEY = env_str("RECAPTCHA_PRIVATE_KEY")
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind the local nginx every request comes from 127.0.0.1: take the address nginx forwards.
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_VERBOSE = False
+
+# Helpdesk sees (and `manage.py idle_accounts` mails) users who have not logged in for this long.
+IDLE_ACCOUNT_NOTIFICATION_DAYS = env_int("IDLE_ACCOUNT_NOTIFICATION_DAYS", 180, minimum=1)
+
+# LDAP logins beside local accounts (django-auth-ldap), when AUTH_LDAP_SERVER_URI is set. Users are
+# found under AUTH_LDAP_USER_SEARCH_BASE with AUTH_LDAP_USER_SEARCH_FILTER (binding as
+# AUTH_LDAP_BIND_DN first), or bound to directly with AUTH_LDAP_USER_DN_TEMPLATE.
+AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI")
+if AUTH_LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN")
+    AUTH_LDAP_BIND_PASSWORD = env_str("AUTH_LDAP_BIND_PASSWORD")
+    AUTH_LDAP_START_TLS = env_bool("AUTH_LDAP_START_TLS", False)
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("AUTH_LDAP_TIMEOUT", 5, minimum=1)}
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    if env_str("AUTH_LDAP_USER_DN_TEMPLATE"):
+        AUTH_LDAP_USER_DN_TEMPLATE = env_str("AUTH_LDAP_USER_DN_TEMPLATE")
+    elif env_str("AUTH_LDAP_USER_SEARCH_BASE"):
+        AUTH_LDAP_USER_SEARCH = LDAPSearch(env_str("AUTH_LDAP_USER_SEARCH_BASE"), ldap.SCOPE_SUBTREE,
+                                           env_str("AUTH_LDAP_USER_SEARCH_FILTER", "(uid=%(user)s)"))
+    else:
+        raise ConfigError("AUTH_LDAP_SERVER_URI is set: set AUTH_LDAP_USER_SEARCH_BASE or AUTH_LDAP_USER_DN_TEMPLATE too")
+    if env_str("AUTH_LDAP_GROUP_SEARCH_BASE"):
+        AUTH_LDAP_GROUP_SEARCH = LDAPSearch(env_str("AUTH_LDAP_GROUP_SEARCH_BASE"), ldap.SCOPE_SUBTREE,
+                                            "(objectClass=groupOfNames)")
+        AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
+        AUTH_LDAP_MIRROR_GROUPS = env_bool("AUTH_LDAP_MIRROR_GROUPS", False)
+        AUTH_LDAP_REQUIRE_GROUP = env_str("AUTH_LDAP_REQUIRE_GROUP") or None
+        AUTH_LDAP_USER_FLAGS_BY_GROUP = {flag: dn for flag, dn in [
+            ("is_staff", env_str("AUTH_LDAP_STAFF_GROUP")), ("is_superuser", env_str("AUTH_LDAP_SUPERUSER_GROUP"))] if dn}
+    AUTHENTICATION_BACKENDS.append("accounts.backends.LDAPBackend")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -206,6 +273,7 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = env_str("EMAIL_SUBJECT_PREFIX", "[ganetimgr] ")
+REGISTRATION_EMAIL_SUBJECT_PREFIX = EMAIL_SUBJECT_PREFIX
 ADMINS = env_addresses("ADMINS", [])
 MANAGERS = env_addresses("MANAGERS", ADMINS)
 
@@ -248,6 +316,8 @@ BRANDING = {
     "FAVICON": "ganetimgr/img/favicon.svg",
     "SERVICE_PROVIDED_BY": {"NAME": env_str("BRANDING_PROVIDER_NAME"), "URL": env_str("BRANDING_PROVIDER_URL")},
     "FOOTER_TEXT": "",
+    # An RSS/Atom feed whose latest entries the login page shows (read server-side, cached).
+    "FEED_URL": env_str("BRANDING_FEED_URL"),
 }
 
 # --------------------------------------------------------------------------------------------------

@@ -187,7 +187,10 @@ class Watcher:
             logger.info("Watcher %s: job=%s done", self.name, job.id)
             self._finish(job, "delete")
         finally:
-            keep_reserved.kill()
+            # Never kill it in the middle of a command (stats-job, touch): the next command would read
+            # that command's answer. Holding the lock, it is asleep or waiting for the lock.
+            with self._client_lock:
+                keep_reserved.kill()
             close_old_connections()
 
     def _keep_reserved(self, job: greenstalk.Job) -> None:

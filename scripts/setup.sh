@@ -11,11 +11,14 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 
 # -- 1. Debian packages ------------------------------------------------------------------------------
-# demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient.
-PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc)
+# demo: Redis, beanstalkd, gettext for the translations, MariaDB client headers for mysqlclient,
+# OpenLDAP and SASL headers for python-ldap (built from source: it has no wheel).
+PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc libldap2-dev libsasl2-dev)
 if [ "$PROFILE" = test ]; then
-    # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests.
-    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core python3-ganeti-rapi)
+    # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests,
+    # slapd and its tools for the LDAP login tests, ssh-keygen to check SSH key fingerprints, Debian's
+    # Ganeti RAPI client to check the simulator against it.
+    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core slapd ldap-utils openssh-client python3-ganeti-rapi)
 fi
 case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
     /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these

@@ -1,7 +1,8 @@
 #!/bin/bash
-# with-services.sh CMD...: start throw-away PostgreSQL, Redis and beanstalkd on free loopback ports
-# in one temporary directory, export DATABASE_URL, REDIS_URL and BEANSTALK_URL for them, run CMD,
-# then stop every service by PID, whatever CMD's outcome. Exits with CMD's status.
+# with-services.sh CMD...: start throw-away PostgreSQL, Redis, beanstalkd, slapd (OpenLDAP, with the
+# test directory tests/accounts/ldap/directory.ldif) and an SMTP sink on free loopback ports in one
+# temporary directory, export DATABASE_URL, REDIS_URL, BEANSTALK_URL, LDAP_TEST_* and SMTP_SINK_* for
+# them, run CMD, then stop every service by PID, whatever CMD's outcome. Exits with CMD's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -55,7 +56,47 @@ BEANSTALK_PORT=$(free_port)
 start_beanstalkd "$BEANSTALK_PORT" "$TS"
 export BEANSTALK_URL="127.0.0.1:$BEANSTALK_PORT"
 
-python3 -c "import time; print('services: up in %.1fs in $TS: postgres :$PGPORT, redis :$REDIS_PORT, beanstalkd :$BEANSTALK_PORT' % (time.time() - $t0))"
+# -- slapd: our own configuration and database under $TS, never the system's ---------------------------
+LDAP_PORT=$(free_port)
+export LDAP_TEST_BASE_DN="dc=ganetimgr,dc=test" LDAP_TEST_BIND_DN="cn=admin,dc=ganetimgr,dc=test"
+export LDAP_TEST_BIND_PASSWORD="ldap-admin-test"
+mkdir "$TS/ldap"
+cat > "$TS/slapd.conf" <<CONF
+include  /etc/ldap/schema/core.schema
+include  /etc/ldap/schema/cosine.schema
+include  /etc/ldap/schema/inetorgperson.schema
+include  /etc/ldap/schema/nis.schema
+pidfile  $TS/slapd.pid
+argsfile $TS/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize  16777216
+suffix   "$LDAP_TEST_BASE_DN"
+rootdn   "$LDAP_TEST_BIND_DN"
+rootpw   $LDAP_TEST_BIND_PASSWORD
+directory $TS/ldap
+index    objectClass,uid eq
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by * read
+CONF
+slapadd -q -f "$TS/slapd.conf" -l tests/accounts/ldap/directory.ldif
+# -d stats keeps slapd in the foreground and logs errors (-d 0 would hide even fatal ones).
+slapd -d stats -f "$TS/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" > "$TS/slapd.log" 2>&1 &
+register_service $! slapd TERM "$TS/slapd.log"
+wait_port "$LDAP_PORT" slapd
+export LDAP_TEST_URI="ldap://127.0.0.1:$LDAP_PORT"
+
+# -- SMTP sink: aiosmtpd storing every message in a Maildir the tests read ----------------------------
+SMTP_SINK_PORT=$(free_port)
+export SMTP_SINK_HOST=127.0.0.1 SMTP_SINK_PORT SMTP_SINK_MAILDIR="$TS/Maildir"
+# -n: as root, aiosmtpd would otherwise switch to nobody and fail to write the Maildir.
+.venv/bin/python -m aiosmtpd -n -l "127.0.0.1:$SMTP_SINK_PORT" -c aiosmtpd.handlers.Mailbox "$SMTP_SINK_MAILDIR" \
+    > "$TS/smtp-sink.log" 2>&1 &
+register_service $! smtp-sink TERM "$TS/smtp-sink.log"
+wait_port "$SMTP_SINK_PORT" smtp-sink
+
+python3 -c "import time; print('services: up in %.1fs in $TS: postgres :$PGPORT, redis :$REDIS_PORT, beanstalkd :$BEANSTALK_PORT, slapd :$LDAP_PORT, smtp sink :$SMTP_SINK_PORT' % (time.time() - $t0))"
 
 # Run CMD as a background job and wait, so a TERM/INT to this script is handled at once.
 "$@" &

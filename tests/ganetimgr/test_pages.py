@@ -81,7 +81,7 @@ def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     user.save()
     assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
-    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/admin/"]
+    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
 
 
 def test_language_switch_is_a_post_that_sticks(client, user):
@@ -195,7 +195,16 @@ def test_health_degrades_when_a_service_is_down(client, settings):
     assert response.json()["queue"] == "unavailable" and response.json()["status"] == "degraded"
 
 
-PUBLIC_ROUTES = {"accounts:login", "setlang", "health", "admin:login"}
+PUBLIC_ROUTES = {
+    "accounts:login", "setlang", "health", "admin:login",
+    # Logging out needs no login: the page's timer posts it when the session may already have ended.
+    "accounts:logout",
+    # Registration and e-mail validation happen before there is an account to log in with.
+    "accounts:register", "accounts:register_complete", "accounts:activate",
+    # Password reset is for those who cannot log in; it answers the same for every address.
+    "accounts:password_reset", "accounts:password_reset_done", "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
 
 
 def test_every_route_but_a_few_needs_a_login():
