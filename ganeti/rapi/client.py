@@ -97,8 +97,8 @@ class RapiClient:
     """One cluster's RAPI.
 
     TLS: `fingerprint` (the SHA-256 of the server certificate, hex with or without colons) pins
-    that certificate; otherwise `verify` is handed to requests (True = system CA store, a path =
-    that CA bundle, False = no verification, only when an admin turned it off).
+    that certificate; otherwise `verify` is handed to requests (a path = that CA bundle, True =
+    certifi's, False = no verification, only when an admin turned it off).
     `acting_user` goes into the `reason=` of every write, so `gnt-job info` names the web user.
     """
 
@@ -123,7 +123,7 @@ class RapiClient:
                 session.auth = (username, password)
             if fingerprint or verify is False:
                 session.mount("https://", _UnverifiedContextAdapter(fingerprint))
-        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session's setting.
+        # Passed with every request, where nothing from the environment can override it.
         self._verify = False if fingerprint else verify
         self._session = session
 

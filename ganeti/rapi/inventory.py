@@ -158,11 +158,11 @@ def find_instance(cluster, name: str) -> Instance | None:
 
 
 def invalidate(cluster, kinds: Iterable[str] = KINDS) -> None:
-    """Forget the cluster's snapshots after a change through the app: the next read fetches."""
-    keys = []
-    for kind in kinds:
-        keys += [_key(cluster.pk, kind, "meta"), _key(cluster.pk, kind, "rows")]
-    cache.delete_many(keys)
+    """Mark the cluster's snapshots outdated after a change through the app: the next read fetches
+    before serving (and still has the last rows if the cluster does not answer)."""
+    keys = [_key(cluster.pk, kind, "meta") for kind in kinds]
+    outdated = {key: {**meta, "outdated": True} for key, meta in cache.get_many(keys).items()}
+    cache.set_many(outdated, timeout=ROWS_KEEP_SECONDS)
 
 
 def refresh(clusters=None, kinds: Iterable[str] = ("instances", "nodes")) -> dict[str, ClusterError | int]:
@@ -170,8 +170,9 @@ def refresh(clusters=None, kinds: Iterable[str] = ("instances", "nodes")) -> dic
     of rows stored or the error."""
     clusters = list(cluster_list() if clusters is None else clusters)
     tasks = [(cluster, kind) for cluster in clusters for kind in kinds]
-    outcomes = _parallel([lambda c=cluster, k=kind: _fetch_and_store(c, k) for cluster, kind in tasks],
-                         timeout=_fetch_bound())
+    with _gc_paused():
+        outcomes = _parallel([lambda c=cluster, k=kind: _fetch_and_store(c, k) for cluster, kind in tasks],
+                             timeout=_fetch_bound())
     report: dict[str, ClusterError | int] = {}
     for (cluster, kind), outcome in zip(tasks, outcomes):
         report[f"{cluster.slug}/{kind}"] = outcome if outcome is not None else _timeout_error(cluster)
@@ -203,7 +204,7 @@ def _collect(kind: str, clusters) -> InventoryResult:
         if meta and meta.get("error_at") and now - meta["error_at"] < settings.INVENTORY_RETRY_SECONDS:
             continue  # it failed a moment ago: report that, do not wait for it again
         age = now - meta["fetched_at"] if meta and meta.get("fetched_at") else None
-        if age is None or age > settings.INVENTORY_STALE_SECONDS:
+        if age is None or age > settings.INVENTORY_STALE_SECONDS or meta.get("outdated"):
             to_fetch.append(cluster)
         elif age > settings.INVENTORY_FRESH_SECONDS:
             to_refresh.append(cluster)

@@ -206,3 +206,15 @@ def test_rows_of_groups_networks_and_jobs_name_their_cluster(simulators, two_goo
         assert {row["cluster"].slug for row in result.items} >= ({"good1", "good2"} if kind != "jobs" else set())
     with pytest.raises(ValueError):
         inventory.rows("instances")
+
+
+def test_after_a_change_a_cluster_that_stops_answering_still_shows_its_last_rows(simulators):
+    sim = simulators(instances=2)
+    cluster = add_cluster(sim, "shaky")
+    assert len(inventory.instances().items) == 2
+    inventory.invalidate(cluster)
+    sim.set_faults(mode="error500")
+    result = inventory.instances()
+    assert len(result.items) == 2
+    assert [error.cluster.slug for error in result.errors] == ["shaky"]
+    sim.set_faults(mode=None)
