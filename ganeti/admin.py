@@ -51,7 +51,9 @@ class ClusterAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         cluster_save(cluster=obj, new_password=form.cleaned_data.get("new_password", ""))
-        if obj.tls_mode == TlsModeChoices.PIN and not obj.tls_fingerprint:
+        # From the cluster's own form only: saving the list's "disabled" column must not wait for clusters.
+        own_form = "hostname" in form.fields
+        if own_form and obj.tls_mode == TlsModeChoices.PIN and not obj.tls_fingerprint:
             try:
                 cluster_pin_certificate(cluster=obj)
             except GanetiApiError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 import socket
 import ssl
 import time
@@ -152,11 +153,11 @@ class RapiClient:
                 timeout=(self.connect_timeout, read_timeout or self.read_timeout), verify=self._verify, **kwargs,
             )
         except requests.exceptions.SSLError as exc:
-            raise GanetiApiError(f"TLS failed: {_reason(exc)}", kind="tls") from exc
+            raise GanetiApiError(_reason(exc), kind="tls") from exc
         except requests.exceptions.Timeout as exc:
             raise GanetiApiError("No answer within the timeout.", kind="timeout") from exc
         except requests.exceptions.RequestException as exc:
-            raise GanetiApiError(f"Cannot connect: {_reason(exc)}", kind="connection") from exc
+            raise GanetiApiError(_reason(exc), kind="connection") from exc
         return self._decode(response)
 
     @staticmethod
@@ -188,7 +189,7 @@ class RapiClient:
     # -- cluster -----------------------------------------------------------------------------------
 
     def version(self) -> int:
-        return int(self._get("/version"))
+        return _as_int(self._get("/version"), "a version")
 
     def get_info(self) -> dict:
         return self._get("/2/info")
@@ -281,7 +282,11 @@ class RapiClient:
         if qfilter is not None:
             body["qfilter"] = qfilter
         answer = self._request("PUT", f"/2/query/{resource}", body=body)
-        return [[value if status == 0 else None for status, value in row] for row in answer.get("data", [])]
+        try:
+            return [[value if status == 0 else None for status, value in row] for row in answer["data"]]
+        except (TypeError, KeyError, ValueError):
+            raise GanetiApiError("The query answer has no rows of [status, value] pairs.",
+                                 kind="bad_response") from None
 
     # -- instances: writes -------------------------------------------------------------------------
 
@@ -359,11 +364,12 @@ class RapiClient:
         return normalize_job(self._get(f"/2/jobs/{int(job_id)}"), job_id=int(job_id))
 
     def cancel_job(self, job_id: int) -> tuple[bool, str]:
-        success, message = self._request(
-            "DELETE", f"/2/jobs/{int(job_id)}",
-            params=[("reason", f"{self.reason_prefix}:{self.acting_user or 'system'}")],
-        )
-        return bool(success), str(message)
+        """Cancel a job that has not started: (whether it was cancelled, Ganeti's message)."""
+        answer = self._request("DELETE", f"/2/jobs/{int(job_id)}",
+                               params=[("reason", f"{self.reason_prefix}:{self.acting_user or 'system'}")])
+        if not (isinstance(answer, list) and len(answer) == 2):
+            raise GanetiApiError(f"Expected [success, message], got {answer!r:.80}.", kind="bad_response")
+        return bool(answer[0]), str(answer[1])
 
     def wait_for_job_change(self, job_id: int, fields: list[str], previous_job_info: list | None = None,
                             previous_log_serial: int | None = None) -> dict | None:
@@ -401,9 +407,9 @@ def fetch_certificate_fingerprint(host: str, port: int, timeout: float = 8) -> s
     except TimeoutError as exc:
         raise GanetiApiError("No answer within the timeout.", kind="timeout") from exc
     except ssl.SSLError as exc:
-        raise GanetiApiError(f"TLS failed: {exc.reason or exc}", kind="tls") from exc
+        raise GanetiApiError(str(exc.reason or exc), kind="tls") from exc
     except OSError as exc:
-        raise GanetiApiError(f"Cannot connect: {exc.strerror or exc}", kind="connection") from exc
+        raise GanetiApiError(str(exc.strerror or exc), kind="connection") from exc
     digest = hashlib.sha256(der).hexdigest().upper()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
@@ -439,17 +445,24 @@ def normalize_node(row: dict) -> dict:
 
 
 def normalize_job(job: dict, job_id: int | None = None) -> dict:
-    """id to int; a null status (Ganeti 3.0 answers an unknown job id with every field null) or an
-    unknown one is an error, never "still running"; error_message/error_code from the failed opcode."""
+    """id to int; a null status (Ganeti 3.0 answers an unknown job id with every field null) is an
+    error, never "still running"; "waitlock" (before 2.6) is "waiting"; a status this code does not
+    know is "unknown"; error_message/error_code from the failed opcode."""
+    if not isinstance(job, dict):
+        raise GanetiApiError(f"Expected a job, got {job!r:.80}.", kind="bad_response")
     job = dict(job)
-    job["id"] = int(job["id"]) if job.get("id") is not None else job_id
+    try:
+        job["id"] = int(job["id"]) if job.get("id") is not None else job_id
+    except (TypeError, ValueError):
+        raise GanetiApiError(f"Expected a job id, got {job['id']!r:.80}.", kind="bad_response") from None
     error_message = error_code = None
     if job.get("status") is None:
         job["status"] = "error"
         error_message = "Ganeti does not know this job (unknown or archived)."
+    elif job["status"] == "waitlock":
+        job["status"] = "waiting"
     elif job["status"] not in JOB_STATUSES:
-        job["status"] = "error"
-        error_message = f"Unknown job status {job['status']!r}."
+        job["status"] = "unknown"
     elif job["status"] == "error":
         error_message, error_code = _job_failure(job.get("opresult") or [])
         error_message = error_message or "The job failed."
@@ -473,10 +486,14 @@ def _job_failure(opresult: list) -> tuple[str | None, str | None]:
 
 def _job_id(answer: Any) -> int:
     """Job-submitting calls answer the id, a JSON string before Ganeti 2.7."""
+    return _as_int(answer, "a job id")
+
+
+def _as_int(answer: Any, what: str) -> int:
     try:
         return int(answer)
     except (TypeError, ValueError):
-        raise GanetiApiError(f"Expected a job id, got {answer!r:.80}.", kind="bad_response") from None
+        raise GanetiApiError(f"Expected {what}, got {answer!r:.80}.", kind="bad_response") from None
 
 
 def _tag_params(tags: Iterable[str], dry_run: bool) -> list[tuple[str, Any]]:
@@ -488,8 +505,18 @@ def _without_none(**values: Any) -> dict:
 
 
 def _reason(exc: Exception) -> str:
-    """The cause of a requests error, without urllib3's wrapping ("<HTTPSConnection ...>: ...")."""
+    """Why a connection failed, in a few words: not urllib3's wrapping, which names the pool,
+    the host and the port."""
     cause = exc.args[0] if exc.args else exc
-    cause = getattr(cause, "reason", None) or cause  # urllib3's MaxRetryError carries the real one
-    text = str(cause)
-    return text.split("new connection: ", 1)[-1] if "new connection: " in text else text
+    text = str(getattr(cause, "reason", None) or cause)  # urllib3's MaxRetryError carries the real one
+    if "Fingerprints did not match" in text:
+        return "the certificate is not the pinned one; if the cluster's was renewed, forget the pinned one in the admin"
+    errno = re.search(r"\[Errno [^\]]+\] ([^'\")]+)", text)
+    if errno:
+        return errno.group(1).strip()
+    if "Failed to resolve" in text:
+        return "the name does not resolve"
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "the connection was closed without an answer"
+    ssl_error = re.search(r"\[SSL: [A-Z_]+\] ([^(]+)", text)
+    return ssl_error.group(1).strip() if ssl_error else text[-200:]

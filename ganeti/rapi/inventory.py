@@ -10,7 +10,8 @@ stored compressed with the time it was taken. Reading:
 - a cluster that fails is reported as a ClusterError in the result while the others are served (with
   its last rows, if any); it is not asked again for INVENTORY_RETRY_SECONDS, so a dead cluster
   does not make every page wait for its timeout.
-Every write through the app calls invalidate() for its cluster.
+Every write through the app calls invalidate() for its cluster: a snapshot taken before that moment
+is fetched again before it is served.
 
 Each process keeps the objects built from the latest snapshot it read, keyed by the snapshot's
 time, so a warm read costs one small cache round trip, not a decompression of every row.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import secrets
 import threading
 import time
 import zlib
@@ -51,12 +53,13 @@ log = logging.getLogger(__name__)
 
 
 def _fetch_instances(client) -> list[list]:
-    """The INSTANCE_COLUMNS of every instance, by /2/query; by the bulk GET where a query is refused
-    (a Ganeti that lacks one of the fields answers 400 or 500)."""
+    """The INSTANCE_COLUMNS of every instance, by /2/query; by the bulk GET where the query is refused:
+    a Ganeti before 2.5 has no /2/query (404, 501), and without credentials /2/query answers 401
+    where the bulk GET is open."""
     try:
         return client.query_values("instance", INSTANCE_COLUMNS)
     except GanetiApiError as exc:
-        if exc.code not in (400, 404, 500, 501):
+        if exc.code not in (400, 401, 403, 404, 500, 501):
             raise
         return [instance_values_from_bulk(row) for row in client.get_instances(bulk=True)]
 
@@ -79,12 +82,17 @@ ROWS_KEEP_SECONDS = 86400
 
 @dataclass(frozen=True)
 class ClusterError:
-    """A cluster that did not answer; `message` is fit for users."""
+    """A cluster that did not answer. `message` is put into words, in the language of the request
+    that reads it, only when shown; the cache keeps the kind, code and reason."""
 
     cluster: ClusterRef
-    message: str
     kind: str
     code: int | None = None
+    reason: str = ""
+
+    @property
+    def message(self) -> str:
+        return describe_error(self.kind, self.code, self.reason)
 
     def __str__(self) -> str:
         return f"{self.cluster.label}: {self.message}"
@@ -104,21 +112,23 @@ class InventoryResult:
         return [error.cluster for error in self.errors]
 
 
-def describe_error(exc: GanetiApiError) -> str:
+def describe_error(kind: str, code: int | None = None, reason: str = "") -> str:
     """What to tell a user about a cluster that failed."""
-    if exc.kind == "timeout":
+    if kind == "timeout":
         return _("The cluster did not answer in time.")
-    if exc.kind == "connection":
-        return _("The cluster cannot be reached (%(reason)s).") % {"reason": exc.message}
-    if exc.kind == "tls":
-        return _("The cluster's certificate is not the expected one (%(reason)s).") % {"reason": exc.message}
-    if exc.kind == "bad_response":
+    if kind == "connection":
+        return _("The cluster cannot be reached (%(reason)s).") % {"reason": reason}
+    if kind == "tls":
+        return _("The cluster's certificate was refused (%(reason)s).") % {"reason": reason}
+    if kind == "bad_response":
         return _("The cluster gave an answer that is not RAPI's.")
-    if exc.code == 401:
+    if kind == "internal":
+        return _("ganetimgr cannot use this cluster (%(reason)s).") % {"reason": reason}
+    if code == 401:
         return _("The cluster refused the RAPI user name or password.")
-    if exc.code == 403:
+    if code == 403:
         return _("The RAPI user is not allowed to do this.")
-    return _("The cluster answered with an error: %(error)s") % {"error": exc}
+    return _("The cluster answered with an error: %(error)s") % {"error": f"{code} {reason}".strip()}
 
 
 # -- public reads ----------------------------------------------------------------------------------
@@ -158,11 +168,10 @@ def find_instance(cluster, name: str) -> Instance | None:
 
 
 def invalidate(cluster, kinds: Iterable[str] = KINDS) -> None:
-    """Mark the cluster's snapshots outdated after a change through the app: the next read fetches
-    before serving (and still has the last rows if the cluster does not answer)."""
-    keys = [_key(cluster.pk, kind, "meta") for kind in kinds]
-    outdated = {key: {**meta, "outdated": True} for key, meta in cache.get_many(keys).items()}
-    cache.set_many(outdated, timeout=ROWS_KEEP_SECONDS)
+    """After a change through the app: a snapshot taken before now is fetched again before it is
+    served (and its rows stay, in case the cluster does not answer)."""
+    now = time.time()
+    cache.set_many({_key(cluster.pk, kind, "invalidated"): now for kind in kinds}, timeout=ROWS_KEEP_SECONDS)
 
 
 def refresh(clusters=None, kinds: Iterable[str] = ("instances", "nodes")) -> dict[str, ClusterError | int]:
@@ -170,19 +179,21 @@ def refresh(clusters=None, kinds: Iterable[str] = ("instances", "nodes")) -> dic
     of rows stored or the error."""
     clusters = list(cluster_list() if clusters is None else clusters)
     tasks = [(cluster, kind) for cluster in clusters for kind in kinds]
-    with _gc_paused():
-        outcomes = _parallel([lambda c=cluster, k=kind: _fetch_and_store(c, k) for cluster, kind in tasks],
-                             timeout=_fetch_bound())
+    outcomes = _parallel([lambda c=cluster, k=kind: _fetch_and_store(c, k) for cluster, kind in tasks],
+                         timeout=_fetch_bound())
     report: dict[str, ClusterError | int] = {}
     for (cluster, kind), outcome in zip(tasks, outcomes):
-        report[f"{cluster.slug}/{kind}"] = outcome if outcome is not None else _timeout_error(cluster)
+        if outcome is None:  # it did not end in time, or another worker held the lock to the end
+            outcome = _store_error(cluster, kind, _TIMEOUT)
+        report[f"{cluster.slug}/{kind}"] = outcome
     return report
 
 
 # -- the machinery ---------------------------------------------------------------------------------
 
-# Objects built from the last snapshot this process read: (pk, kind) -> (fetched_at, label, items).
-_built: dict[tuple[int, str], tuple[float, str, list]] = {}
+# Objects built from the last snapshot this process read: (pk, kind) -> (fetched_at, ClusterRef, items).
+_built: dict[tuple[int, str], tuple[float, ClusterRef, list]] = {}
+_TIMEOUT = GanetiApiError("No answer within the timeout.", kind="timeout")
 
 
 def _key(pk: int, kind: str, part: str) -> str:
@@ -194,61 +205,85 @@ def _fetch_bound() -> float:
     return settings.RAPI_CONNECT_TIMEOUT + settings.RAPI_RESPONSE_TIMEOUT + 1
 
 
-def _collect(kind: str, clusters) -> InventoryResult:
+def _state(clusters, kind: str) -> dict[int, tuple[dict, float]]:
+    """Per cluster: its snapshot's meta ({} when none) and when it was last invalidated (0 if never)."""
+    keys = [_key(cluster.pk, kind, part) for cluster in clusters for part in ("meta", "invalidated")]
+    found = cache.get_many(keys)
+    return {cluster.pk: (found.get(_key(cluster.pk, kind, "meta")) or {},
+                         found.get(_key(cluster.pk, kind, "invalidated")) or 0) for cluster in clusters}
+
+
+def _needs_fetch(meta: dict, invalidated_at: float, now: float) -> str | None:
+    """"now" (fetch before serving), "background" (serve, and refresh), or None (serve as it is)."""
+    if meta.get("error_at") and now - meta["error_at"] < settings.INVENTORY_RETRY_SECONDS:
+        return None  # it failed a moment ago: report that, do not wait for it again
+    fetched_at = meta.get("fetched_at")
+    if not fetched_at or fetched_at < invalidated_at or now - fetched_at > settings.INVENTORY_STALE_SECONDS:
+        return "now"
+    if now - fetched_at > settings.INVENTORY_FRESH_SECONDS:
+        return "background"
+    return None
+
+
+def _collect(kind: str, clusters, *, retry_missing_rows: bool = True) -> InventoryResult:
     clusters = list(cluster_list() if clusters is None else clusters)
     now = time.time()
-    metas = cache.get_many([_key(cluster.pk, kind, "meta") for cluster in clusters])
-    to_fetch, to_refresh = [], []
-    for cluster in clusters:
-        meta = metas.get(_key(cluster.pk, kind, "meta"))
-        if meta and meta.get("error_at") and now - meta["error_at"] < settings.INVENTORY_RETRY_SECONDS:
-            continue  # it failed a moment ago: report that, do not wait for it again
-        age = now - meta["fetched_at"] if meta and meta.get("fetched_at") else None
-        if age is None or age > settings.INVENTORY_STALE_SECONDS or meta.get("outdated"):
-            to_fetch.append(cluster)
-        elif age > settings.INVENTORY_FRESH_SECONDS:
-            to_refresh.append(cluster)
+    state = _state(clusters, kind)
+    decisions = {cluster.pk: _needs_fetch(*state[cluster.pk], now) for cluster in clusters}
+    to_fetch = [cluster for cluster in clusters if decisions[cluster.pk] == "now"]
     if to_fetch:
-        with _gc_paused():
-            _parallel([lambda c=cluster: _fetch_single_flight(c, kind) for cluster in to_fetch],
-                      timeout=_fetch_bound())
-        metas.update(cache.get_many([_key(cluster.pk, kind, "meta") for cluster in to_fetch]))
-    for cluster in to_refresh:
-        _in_background(lambda c=cluster: _fetch_and_store(c, kind, only_if_unlocked=True))
+        outcomes = _parallel([lambda c=cluster: _fetch_single_flight(c, kind) for cluster in to_fetch],
+                             timeout=_fetch_bound())
+        for cluster, outcome in zip(to_fetch, outcomes):
+            if outcome is None:  # killed at the bound: remember it, so the next page does not wait again
+                _store_error(cluster, kind, _TIMEOUT)
+        state.update(_state(to_fetch, kind))
+    for cluster in clusters:
+        if decisions[cluster.pk] == "background":
+            _in_background(lambda c=cluster: _fetch_and_store(c, kind, only_if_unlocked=True))
 
     result = InventoryResult()
+    missing_rows = []
     for cluster in clusters:
         ref = ClusterRef.of(cluster)
-        meta = metas.get(_key(cluster.pk, kind, "meta")) or {}
+        meta = state[cluster.pk][0]
         if meta.get("error_at") and meta["error_at"] >= meta.get("fetched_at", 0):
             error = meta["error"]
-            result.errors.append(ClusterError(ref, error["message"], error["kind"], error.get("code")))
+            result.errors.append(ClusterError(ref, error["kind"], error.get("code"), error.get("reason", "")))
         elif not meta:
-            result.errors.append(_timeout_error(cluster))
+            result.errors.append(ClusterError(ref, "timeout"))
         if meta.get("fetched_at"):
-            items = _items(cluster, ref, kind, meta["fetched_at"])
-            if items is not None:
-                result.items.extend(items)
-                result.ages[cluster.slug] = now - meta["fetched_at"]
+            items = _items(cluster.pk, ref, kind, meta["fetched_at"])
+            if items is None:
+                missing_rows.append(cluster)  # evicted from the cache: fetch them again
+                continue
+            result.items.extend(items)
+            result.ages[cluster.slug] = now - meta["fetched_at"]
+    if missing_rows and retry_missing_rows:
+        cache.delete_many([_key(cluster.pk, kind, "meta") for cluster in missing_rows])
+        retry = _collect(kind, missing_rows, retry_missing_rows=False)
+        result.items.extend(retry.items)
+        result.errors.extend(retry.errors)
+        result.ages.update(retry.ages)
     return result
 
 
-def _items(cluster, ref: ClusterRef, kind: str, fetched_at: float) -> list | None:
-    """The objects of one snapshot, built once per process and snapshot."""
-    built = _built.get((cluster.pk, kind))
-    if built and built[0] == fetched_at and built[1] == ref.label:
+def _items(pk: int, ref: ClusterRef, kind: str, fetched_at: float) -> list | None:
+    """The objects of one snapshot, built once per process and snapshot; None if its rows are gone."""
+    built = _built.get((pk, kind))
+    if built and built[0] == fetched_at and built[1] == ref:
         return built[2]
-    blob = cache.get(_key(cluster.pk, kind, "rows"))
+    blob = cache.get(_key(pk, kind, "rows"))
     if blob is None:
         return None
     with _gc_paused():
         data = orjson.loads(zlib.decompress(blob))  # may be a newer snapshot than the meta said: fine too
         items = _build(ref, kind, data["rows"])
-    _built[(cluster.pk, kind)] = (data["fetched_at"], ref.label, items)
+    _built[(pk, kind)] = (data["fetched_at"], ref, items)
     return items
 
 
-def _build(ref: ClusterRef, kind: str, rows: list[dict]) -> list:
+def _build(ref: ClusterRef, kind: str, rows: list) -> list:
     if kind == "instances":
         prefix = settings.GANETI_TAG_PREFIX
         return [Instance(ref, row, prefix) for row in rows]
@@ -257,68 +292,75 @@ def _build(ref: ClusterRef, kind: str, rows: list[dict]) -> list:
     return [{**row, "cluster": ref} for row in rows]
 
 
-def _fetch_single_flight(cluster, kind: str) -> None:
-    """Fetch, unless another worker is fetching the same snapshot: then wait for its result."""
-    if _fetch_and_store(cluster, kind, only_if_unlocked=True) is not None:
-        return
-    meta_key = _key(cluster.pk, kind, "meta")
-    before = cache.get(meta_key)
+def _fetch_single_flight(cluster, kind: str) -> ClusterError | int | None:
+    """Fetch, unless another worker is fetching the same snapshot: then wait for its result, and
+    fetch anyway if what it stored was taken before the last invalidation."""
+    outcome = _fetch_and_store(cluster, kind, only_if_unlocked=True)
+    if outcome is not None:
+        return outcome
+    lock_key = _key(cluster.pk, kind, "lock")
     deadline = time.monotonic() + _fetch_bound()
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and cache.get(lock_key) is not None:
         time.sleep(0.05)
-        if cache.get(meta_key) != before or cache.get(_key(cluster.pk, kind, "lock")) is None:
-            return
+    meta, invalidated_at = _state([cluster], kind)[cluster.pk]
+    if meta.get("fetched_at", 0) >= invalidated_at and meta:
+        return meta.get("rows", 0)
+    return _fetch_and_store(cluster, kind)
 
 
 def _fetch_and_store(cluster, kind: str, *, only_if_unlocked: bool = False) -> ClusterError | int | None:
-    """One bulk call, stored as the cluster's snapshot: the number of rows, or the error (also
-    stored, with the last good rows kept). None when another worker holds the lock."""
+    """One call, stored as the cluster's snapshot: the number of rows, or the error (also stored,
+    with the last good rows kept). None when another worker holds the lock and only_if_unlocked."""
     lock_key = _key(cluster.pk, kind, "lock")
-    locked = cache.add(lock_key, 1, timeout=int(_fetch_bound()) + 5)
+    token = secrets.token_hex(8)
+    locked = cache.add(lock_key, token, timeout=int(_fetch_bound()) + 5)
     if not locked and only_if_unlocked:
         return None
     meta_key = _key(cluster.pk, kind, "meta")
     try:
         started = time.time()
-        try:
-            fetched = FETCHERS[kind](client_for(cluster))
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:  # JSON, but not RAPI's shapes
-            return _store_error(cluster, kind, GanetiApiError(f"unexpected answer ({exc!r:.100})", kind="bad_response"))
-        except GanetiApiError as exc:
-            return _store_error(cluster, kind, exc)
-        blob = zlib.compress(orjson.dumps({"fetched_at": started, "rows": fetched}), 1)
-        cache.set(_key(cluster.pk, kind, "rows"), blob, timeout=ROWS_KEEP_SECONDS)
-        cache.set(meta_key, {"fetched_at": started}, timeout=ROWS_KEEP_SECONDS)
-        # This process reads it next: keep the objects rather than reading the blob back.
-        ref = ClusterRef.of(cluster)
-        _built[(cluster.pk, kind)] = (started, ref.label, _build(ref, kind, fetched))
+        with _gc_paused():
+            try:
+                fetched = FETCHERS[kind](client_for(cluster))
+            except GanetiApiError as exc:
+                return _store_error(cluster, kind, exc)
+            except (TypeError, KeyError, AttributeError, ValueError) as exc:  # JSON, but not RAPI's shapes
+                return _store_error(cluster, kind, GanetiApiError(f"{exc!r:.100}", kind="bad_response"))
+            except Exception as exc:  # e.g. a RAPI password no key decrypts: this cluster fails, not the page
+                log.exception("cluster %s: %s fetch failed", cluster.slug, kind)
+                return _store_error(cluster, kind, GanetiApiError(f"{exc.__class__.__name__}: {exc}"[:200],
+                                                                  kind="internal"))
+            current = cache.get(meta_key) or {}
+            if current.get("fetched_at", 0) > started:
+                return len(fetched)  # a newer snapshot landed meanwhile: keep it
+            blob = zlib.compress(orjson.dumps({"fetched_at": started, "rows": fetched}), 1)
+            cache.set(_key(cluster.pk, kind, "rows"), blob, timeout=ROWS_KEEP_SECONDS)
+            cache.set(meta_key, {"fetched_at": started, "rows": len(fetched)}, timeout=ROWS_KEEP_SECONDS)
+            # This process reads it next: keep the objects rather than reading the blob back.
+            ref = ClusterRef.of(cluster)
+            _built[(cluster.pk, kind)] = (started, ref, _build(ref, kind, fetched))
         log.debug("cluster %s: %d %s in %.2f s", cluster.slug, len(fetched), kind, time.time() - started)
         return len(fetched)
     finally:
-        if locked:
+        if locked and cache.get(lock_key) == token:  # not another worker's, taken after ours expired
             cache.delete(lock_key)
-        if threading.current_thread() is not threading.main_thread():
-            connections.close_all()  # a worker thread or greenlet may have pinned a certificate
 
 
 def _store_error(cluster, kind: str, exc: GanetiApiError) -> ClusterError:
     """Remember the failure beside the last good rows, so pages report it without asking again."""
     log.warning("cluster %s: %s fetch failed: %s", cluster.slug, kind, exc)
-    error = ClusterError(ClusterRef.of(cluster), describe_error(exc), exc.kind, exc.code)
+    error = ClusterError(ClusterRef.of(cluster), exc.kind, exc.code, exc.message)
     meta_key = _key(cluster.pk, kind, "meta")
     meta = cache.get(meta_key) or {}
-    meta.update(error_at=time.time(), error={"message": error.message, "kind": error.kind, "code": error.code})
+    meta.update(error_at=time.time(), error={"kind": error.kind, "code": error.code, "reason": error.reason})
     cache.set(meta_key, meta, timeout=ROWS_KEEP_SECONDS)
     return error
 
 
-def _timeout_error(cluster) -> ClusterError:
-    return ClusterError(ClusterRef.of(cluster), _("The cluster did not answer in time."), "timeout")
-
-
 # Parsing and building tens of thousands of rows allocates hundreds of thousands of objects, which
 # makes the collector walk the whole heap again and again (it once took 3/4 of a cold fetch). These
-# rows hold no reference cycles, so nothing is lost by not collecting while they are made.
+# rows hold no reference cycles, so nothing is lost by not collecting while one fetch (bounded by
+# the RAPI timeouts) or one snapshot read runs.
 _gc_pause = {"depth": 0, "was_enabled": True}
 _gc_pause_lock = threading.Lock()
 
@@ -350,6 +392,17 @@ def _gevent_patched() -> bool:
     return monkey.is_module_patched("socket")
 
 
+def _as_worker(function: Callable[[], Any]) -> Callable[[], Any]:
+    """`function` for a thread or greenlet of ours: it closes the database connection it may have
+    opened (pinning a certificate writes it), which nothing else would."""
+    def run():
+        try:
+            return function()
+        finally:
+            connections.close_all()
+    return run
+
+
 def _parallel(functions: list[Callable[[], Any]], timeout: float) -> list[Any]:
     """Run the functions at once; the results in order, None for one that did not end in time."""
     if not functions:
@@ -357,16 +410,14 @@ def _parallel(functions: list[Callable[[], Any]], timeout: float) -> list[Any]:
     if _gevent_patched():
         import gevent
 
-        greenlets = [gevent.spawn(function) for function in functions]
+        greenlets = [gevent.spawn(_as_worker(function)) for function in functions]
         gevent.joinall(greenlets, timeout=timeout)
         for greenlet in greenlets:
             if not greenlet.ready():
                 greenlet.kill(block=False)
         return [greenlet.value if greenlet.successful() else None for greenlet in greenlets]
-    if len(functions) == 1:
-        return [functions[0]()]
     executor = ThreadPoolExecutor(max_workers=min(len(functions), 32), thread_name_prefix="inventory")
-    futures = [executor.submit(function) for function in functions]
+    futures = [executor.submit(_as_worker(function)) for function in functions]
     deadline = time.monotonic() + timeout
     results = []
     for future in futures:
@@ -382,6 +433,6 @@ def _in_background(function: Callable[[], Any]) -> None:
     if _gevent_patched():
         import gevent
 
-        gevent.spawn(function)
+        gevent.spawn(_as_worker(function))
     else:
-        threading.Thread(target=function, daemon=True, name="inventory-refresh").start()
+        threading.Thread(target=_as_worker(function), daemon=True, name="inventory-refresh").start()

@@ -62,7 +62,7 @@ def test_a_failing_cluster_yields_an_error_and_the_others_are_served(simulators,
     failing.set_faults(**fault)
     started = time.monotonic()
     result = inventory.instances()
-    assert time.monotonic() - started < 4, "a failing cluster held the page beyond its timeout"
+    assert time.monotonic() - started < 6, "a failing cluster held the page beyond its timeout"
     assert len(result.items) == 8
     assert len(result.errors) == 1
     error = result.errors[0]
@@ -79,7 +79,7 @@ def test_wrong_credentials_and_a_changed_certificate_are_named(simulators, two_g
     errors = {error.cluster.slug: error for error in result.errors}
     assert errors["badpassword"].code == 401
     assert "refused the RAPI user name or password" in errors["badpassword"].message
-    assert errors["impostor"].kind == "tls" and "not the expected one" in errors["impostor"].message
+    assert errors["impostor"].kind == "tls" and "not the pinned one" in errors["impostor"].message
     assert {node.cluster.slug for node in result.items} == {"good1", "good2"}
 
 
@@ -121,12 +121,12 @@ def test_a_stale_snapshot_is_served_while_it_is_refreshed(simulators, settings):
     client = client_for(cluster, user="alice")
     client.wait_for_job(client.add_instance_tags(name, ["ganetimgr:user:carol"]))
     settings.INVENTORY_FRESH_SECONDS = 0
-    sim.set_faults(latency_ms=500)
+    sim.set_faults(latency_ms=3000)
     started = time.monotonic()
     stale = inventory.instances()
-    assert time.monotonic() - started < 0.4, "a stale snapshot made the page wait for the cluster"
+    assert time.monotonic() - started < 1.5, "a stale snapshot made the page wait for the cluster"
     assert not any("carol" in instance.users for instance in stale.items)
-    wait_for(lambda: any("carol" in instance.users for instance in inventory.instances().items))
+    wait_for(lambda: any("carol" in instance.users for instance in inventory.instances().items), timeout=15)
 
 
 def test_concurrent_cold_reads_ask_the_cluster_once(simulators):
@@ -170,6 +170,7 @@ def test_a_write_through_the_app_is_visible_at_the_next_read(simulators):
     assert inventory.find_instance(cluster, instance.name).meanings.needs_reboot
 
 
+@pytest.mark.django_db(transaction=True)  # the pin is written by a worker thread, on its own connection
 def test_first_contact_pins_the_certificate_and_a_new_one_is_refused(simulators, tmp_path):
     sim = simulators(instances=1)
     cluster = add_cluster(sim, "tofu", pinned=False)
@@ -181,16 +182,21 @@ def test_first_contact_pins_the_certificate_and_a_new_one_is_refused(simulators,
     simulators(instances=1, port=port)  # same address, new self-signed certificate
     inventory.invalidate(cluster)
     (error,) = inventory.instances().errors
-    assert error.kind == "tls"
+    assert error.kind == "tls" and "not the pinned one" in error.message
 
 
 def test_refresh_command_prewarms_and_fails_for_a_dead_cluster(simulators, two_good_clusters, capsys):
     call_command("refresh_cluster_instances", "--kinds", "instances,nodes,groups,networks,jobs")
     out = capsys.readouterr().out
     assert "good1/instances: 4" in out and "good2/nodes: " in out and "good1/jobs: " in out
-    started = time.monotonic()
+    # Warm: the page is served from the snapshots even with the clusters unreachable.
+    ports = dict(Cluster.objects.values_list("pk", "port"))
+    for pk in ports:
+        Cluster.objects.filter(pk=pk).update(port=free_port())
     result = inventory.instances()
-    assert time.monotonic() - started < 0.2 and len(result.items) == 8
+    assert not result.errors and len(result.items) == 8
+    for pk, port in ports.items():
+        Cluster.objects.filter(pk=pk).update(port=port)
     add_cluster(simulators(), "gone", port=free_port())
     with pytest.raises(SystemExit) as exit_info:
         call_command("refresh_cluster_instances", "gone", "good1")
@@ -218,3 +224,31 @@ def test_after_a_change_a_cluster_that_stops_answering_still_shows_its_last_rows
     assert len(result.items) == 2
     assert [error.cluster.slug for error in result.errors] == ["shaky"]
     sim.set_faults(mode=None)
+
+
+def test_a_cluster_whose_password_cannot_be_decrypted_fails_alone(simulators, two_good_clusters):
+    broken = add_cluster(simulators(), "rotated")
+    Cluster.objects.filter(pk=broken.pk).update(password_encrypted="gAAAAA-not-a-token")  # SECRET_KEY changed
+    result = inventory.instances()
+    assert len(result.items) == 8
+    (error,) = result.errors
+    assert (error.cluster.slug, error.kind) == ("rotated", "internal")
+    assert "cannot use this cluster" in error.message
+
+
+def test_a_cluster_without_rapi_credentials_is_listed_by_the_open_bulk_get(simulators):
+    sim = simulators(instances=3)  # Ganeti's default: GETs need no credentials, /2/query does
+    cluster = Cluster(hostname="127.0.0.1", port=sim.port, slug="anonymous", tls_fingerprint=sim.fingerprint)
+    cluster_save(cluster=cluster)
+    result = inventory.instances()
+    assert not result.errors and len(result.items) == 3
+
+
+def test_rows_evicted_from_the_cache_are_fetched_again(simulators):
+    sim = simulators(instances=2)
+    cluster = add_cluster(sim, "evicted")
+    assert len(inventory.instances().items) == 2
+    cache.delete(f"inventory:{cluster.pk}:instances:rows")
+    inventory._built.clear()  # as in another worker process
+    result = inventory.instances()
+    assert not result.errors and len(result.items) == 2
