@@ -85,7 +85,7 @@ class GroupAdmin(BaseGroupAdmin):
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
     can_delete = False
-    fields = ["organization", "telephone", "first_login"]
+    fields = ["organization", "telephone", "first_login", "directory_user"]
 
 
 class SshKeyInline(admin.TabularInline):

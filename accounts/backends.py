@@ -3,7 +3,13 @@ import logging
 from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django_auth_ldap.backend import LDAPBackend as BaseLDAPBackend
 
+from . import permissions
+
 logger = logging.getLogger(__name__)
+
+# Set on a User this backend builds; the post_save receiver (accounts/signals.py) then records, on the
+# account's profile, that the directory made it.
+DIRECTORY_BUILT = "_ganetimgr_directory_built"
 
 
 class ActivationAwareBackend(AllowAllUsersModelBackend):
@@ -17,11 +23,14 @@ class ActivationAwareBackend(AllowAllUsersModelBackend):
 
 class LDAPBackend(BaseLDAPBackend):
     """django-auth-ldap's backend, whose deactivated users lose their sessions like local ones, and which
-    never logs a directory user into a local account (one with a password here) of the same name."""
+    logs directory users only into the accounts it made itself: never into a local account of the same
+    name (case-insensitively), whether or not that account has a password here."""
 
     def get_or_build_user(self, username, ldap_user):
         user, built = super().get_or_build_user(username, ldap_user)
-        if not built and user.has_usable_password():
+        if built:
+            setattr(user, DIRECTORY_BUILT, True)
+        elif not permissions.directory_may_log_into(user):
             logger.warning("directory user %s refused: a local account has that username", username)
             raise ldap_user.AuthenticationFailed("a local account has this username")
         return user, built

@@ -21,6 +21,8 @@ __all__ = [
 ]
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
+# What one paste of SSH keys may hold: room for many RSA-4096 key lines (about 750 characters each).
+SSH_KEYS_TEXT_MAX = 100_000
 
 
 class BootstrapMixin:
@@ -142,6 +144,8 @@ class PasswordChangeForm(BootstrapMixin, PasswordChangeForm):
 class SshKeysForm(BootstrapMixin, forms.Form):
     keys = forms.CharField(
         label=_("Public keys"), widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        max_length=SSH_KEYS_TEXT_MAX,
+        error_messages={"max_length": _("Paste at most %(limit_value)s characters at once (this has %(show_value)s).")},
         help_text=_("One key per line, as in your ~/.ssh/id_ed25519.pub: ed25519, ecdsa or RSA (2048 bits or more)."))
 
 

@@ -19,7 +19,7 @@ class SessionTimeoutMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             login_at = request.session.get(SESSION_LOGIN_AT)
-            if login_at is None:
+            if login_at is None:  # a session from before logins recorded their time (accounts/signals.py)
                 request.session[SESSION_LOGIN_AT] = now
             elif now - login_at >= settings.SESSION_COOKIE_AGE:
                 logout(request)

@@ -8,13 +8,20 @@ __all__ = ["UserProfile", "SshKey"]
 
 
 class UserProfile(models.Model):
-    """What ganetimgr keeps about a user beside Django's User: contact details and the welcome flag."""
+    """What ganetimgr keeps about a user beside Django's User: contact details, the welcome flag, whether
+    the directory (LDAP) made the account, and the counter that makes e-mail change links single-use."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     organization = models.CharField(_("organization"), max_length=255, blank=True)
     telephone = models.CharField(_("telephone"), max_length=30, blank=True)
     first_login = models.BooleanField(_("first login pending"), default=True,
                                       help_text=_("Shows the welcome message at the next login."))
+    directory_user = models.BooleanField(
+        _("directory (LDAP) account"), default=False,
+        help_text=_("Made by an LDAP login: only such accounts accept directory logins, and their name, "
+                    "address and password come from the directory."))
+    # Bumped by every e-mail change link used: a link carries the value it was made with, so it works once.
+    email_changes = models.PositiveIntegerField(_("e-mail changes"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("user profile")

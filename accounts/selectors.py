@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from registration.models import SupervisedRegistrationProfile
 
-from .models import SshKey
+from .models import SshKey, UserProfile
 
 __all__ = [
     "ssh_keys_of",
@@ -24,6 +24,8 @@ __all__ = [
     "session_seconds_left",
     "registration_by_key",
     "registration_pending",
+    "registration_approval_deadline",
+    "is_directory_account",
     "SESSION_LOGIN_AT",
 ]
 
@@ -57,10 +59,26 @@ def registration_by_key(activation_key: str):
     return profile
 
 
+def registration_approval_deadline(user) -> dt.datetime:
+    """Until when the approval link of a registration works: the days to validate the address, then
+    REGISTRATION_APPROVAL_DAYS more."""
+    return user.date_joined + timedelta(days=settings.ACCOUNT_ACTIVATION_DAYS + settings.REGISTRATION_APPROVAL_DAYS)
+
+
 def registration_pending(*, profile_id: int):
-    """The registration awaiting approval with this id (address validated, user inactive), else None."""
-    return (SupervisedRegistrationProfile.objects.filter(pk=profile_id, activated=True, user__is_active=False)
-            .select_related("user").first())
+    """The registration awaiting approval with this id (address validated, user inactive, link not too
+    old), else None. An approved registration is deleted (services.registration_approve), so a user an
+    administrator deactivates later is never pending again."""
+    profile = (SupervisedRegistrationProfile.objects.filter(pk=profile_id, activated=True, user__is_active=False)
+               .select_related("user").first())
+    if profile is None or registration_approval_deadline(profile.user) <= timezone.now():
+        return None
+    return profile
+
+
+def is_directory_account(user) -> bool:
+    """Whether the directory (LDAP) made this account (recorded on its profile when it did)."""
+    return user.pk is not None and UserProfile.objects.filter(user=user, directory_user=True).exists()
 
 
 def registration_admins() -> list[tuple[str, str]]:

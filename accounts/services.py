@@ -1,6 +1,7 @@
 """Writes of the accounts app: registration, profile, e-mail and password changes, SSH keys, idle mails."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, update_session_auth_hash
@@ -9,13 +10,14 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from registration.models import SupervisedRegistrationProfile
 
 from .models import SshKey, UserProfile
-from .selectors import registration_admins, registration_by_key, registration_pending
+from .selectors import SESSION_LOGIN_AT, registration_admins, registration_by_key, registration_pending
 from .sshkeys import parse_key_line
 
 __all__ = [
@@ -26,17 +28,24 @@ __all__ = [
     "registration_validate",
     "registration_approve",
     "login_welcome_due",
+    "session_login_started",
+    "directory_account_mark",
     "email_change_request",
     "email_change_confirm",
     "email_change_payload",
+    "EMAIL_STEP_OLD",
+    "EMAIL_STEP_NEW",
     "password_change_done",
     "ssh_keys_add",
     "ssh_key_delete",
+    "SSH_KEYS_MAX",
     "idle_accounts_notify",
 ]
 
 logger = logging.getLogger(__name__)
 EMAIL_CHANGE_SALT = "accounts.email_change"
+# How many SSH keys one user may keep (they all go on every new virtual machine).
+SSH_KEYS_MAX = 100
 
 
 class MailNotSent(Exception):
@@ -72,6 +81,19 @@ def profile_of(user) -> UserProfile:
     return profile
 
 
+def profiles_mark_directory(*, users) -> int:
+    """Record that the directory (LDAP) made these accounts, so that their owners may log in through
+    it: for accounts made before ganetimgr recorded that (an upgrade). Returns how many changed."""
+    changed = 0
+    for user in users:
+        profile = profile_of(user)
+        if not profile.directory_user:
+            profile.directory_user = True
+            profile.save(update_fields=["directory_user"])
+            changed += 1
+    return changed
+
+
 def profile_update(*, user, first_name: str | None = None, last_name: str | None = None,
                    organization: str | None = None, telephone: str | None = None) -> None:
     """Change the name and contact details given (None leaves a field as it is)."""
@@ -94,6 +116,16 @@ def login_welcome_due(*, user) -> bool:
         return True
     _profile, created = UserProfile.objects.get_or_create(user=user, defaults={"first_login": False})
     return created
+
+
+def session_login_started(*, request) -> None:
+    """Start the login's SESSION_COOKIE_AGE from now (at every login, a repeated one too)."""
+    request.session[SESSION_LOGIN_AT] = time.time()
+
+
+def directory_account_mark(*, user) -> None:
+    """Record that the directory (LDAP) made this account: only such accounts take directory logins."""
+    UserProfile.objects.update_or_create(user=user, defaults={"directory_user": True})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -148,7 +180,10 @@ def registration_validate(*, activation_key: str, request):
 
 
 def registration_approve(*, profile_id: int, request):
-    """Activate a validated registration and tell the user; None when there is none pending with that id."""
+    """Activate a validated registration and tell the user; None when there is none pending with that id.
+
+    The registration is deleted then: its approval link never works again, even when an administrator
+    deactivates the account later."""
     profile = registration_pending(profile_id=profile_id)
     if profile is None:
         return None
@@ -156,32 +191,43 @@ def registration_approve(*, profile_id: int, request):
         SupervisedRegistrationProfile.objects.admin_approve_user(profile.pk, _site(request), request=request)
     except OSError as exc:  # the account is active already; only the news to its owner is lost
         logger.error("registration approved user=%s but the mail to them failed: %s", profile.user.get_username(), exc)
+    profile.delete()
     logger.info("registration approved user=%s by=%s", profile.user.get_username(), request.user.get_username())
     profile.user.refresh_from_db()
     return profile.user
 
 
 # --------------------------------------------------------------------------------------------------
-# E-mail change: confirmed by a link to the old address, applied on POST, expiring, single-use
+# E-mail change: confirmed by a link to the old address, then by one to the new address (an account
+# without an address: by the second only), applied on POST, expiring, single-use
 # --------------------------------------------------------------------------------------------------
 
-def email_change_request(*, user, new_email: str, request) -> bool:
-    """Mail a confirmation link to the current address; set the address at once when there is none.
+# A link's step: "old" confirms the wish from the current address, "new" proves the new address works.
+EMAIL_STEP_OLD, EMAIL_STEP_NEW = "old", "new"
 
-    True when a link was sent."""
-    if not user.email:
-        user.email = new_email
-        user.save(update_fields=["email"])
-        return False
-    token = signing.dumps({"u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT)
+
+def _email_change_link(*, user, new_email: str, step: str, to: str, request) -> None:
+    """Mail a link for one step of the change to `to`; MailNotSent when the mail server refuses it."""
+    # "n": the account's count of used links; using any link makes every older one unusable.
+    token = signing.dumps({"u": user.pk, "old": user.email, "new": new_email, "s": step,
+                           "n": profile_of(user).email_changes}, salt=EMAIL_CHANGE_SALT)
     link = request.build_absolute_uri(reverse("accounts:email_change_confirm", args=[token]))
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
     try:
-        _mail("email_change", {"user": user, "new_email": new_email, "link": link, "hours": hours}, [user.email])
+        _mail("email_change", {"user": user, "new_email": new_email, "link": link, "hours": hours}, [to])
     except OSError as exc:
         logger.error("e-mail change link for user=%s not sent: %s", user.get_username(), exc)
         raise MailNotSent(exc) from exc
-    return True
+
+
+def email_change_request(*, user, new_email: str, request) -> str:
+    """Mail the first confirmation link: to the current address, or to the new one when the account has
+    none (so that nobody sets an address without showing it is theirs). The address the link went to."""
+    if user.email:
+        _email_change_link(user=user, new_email=new_email, step=EMAIL_STEP_OLD, to=user.email, request=request)
+        return user.email
+    _email_change_link(user=user, new_email=new_email, step=EMAIL_STEP_NEW, to=new_email, request=request)
+    return new_email
 
 
 def email_change_payload(*, user, token: str) -> dict:
@@ -193,22 +239,35 @@ def email_change_payload(*, user, token: str) -> dict:
                               code="expired") from None
     except signing.BadSignature:
         raise ValidationError(_("This link is not valid."), code="invalid") from None
-    # A used link names the old address, which the account no longer has.
-    if payload.get("u") != user.pk or payload.get("old") != user.email:
+    # A used link carries a count of links the account has gone past (and may name an address it no
+    # longer has).
+    if (payload.get("u") != user.pk or payload.get("old") != user.email
+            or payload.get("s") not in (EMAIL_STEP_OLD, EMAIL_STEP_NEW)
+            or payload.get("n") != profile_of(user).email_changes):
         raise ValidationError(_("This link is not valid for your account, or it was already used."), code="used")
     return payload
 
 
-def email_change_confirm(*, user, token: str) -> str:
-    """Apply the change a valid link asks for; the new address."""
-    payload = email_change_payload(user=user, token=token)
-    new_email = payload["new"]
-    if get_user_model().objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-        raise ValidationError(_("Another account uses %(email)s now."), params={"email": new_email}, code="taken")
-    user.email = new_email
-    user.save(update_fields=["email"])
+def email_change_confirm(*, user, token: str, request) -> tuple[str, bool]:
+    """Use a valid link: the first step mails the link of the second to the new address, the second
+    applies the change. (The new address, whether it is applied now); ValidationError, MailNotSent."""
+    with transaction.atomic():
+        # Locked, so that two requests with the same link cannot both pass the check below.
+        UserProfile.objects.select_for_update().filter(user=user).first()
+        payload = email_change_payload(user=user, token=token)
+        new_email = payload["new"]
+        if get_user_model().objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+            raise ValidationError(_("Another account uses %(email)s now."), params={"email": new_email}, code="taken")
+        UserProfile.objects.filter(user=user).update(email_changes=F("email_changes") + 1)
+        if payload["s"] == EMAIL_STEP_OLD:
+            # Inside the transaction: when the mail fails, the first link stays usable.
+            _email_change_link(user=user, new_email=new_email, step=EMAIL_STEP_NEW, to=new_email, request=request)
+            logger.info("email change confirmed from the old address user=%s", user.get_username())
+            return new_email, False
+        user.email = new_email
+        user.save(update_fields=["email"])
     logger.info("email changed user=%s", user.get_username())
-    return new_email
+    return new_email, True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -249,9 +308,17 @@ def ssh_keys_add(*, user, text: str) -> tuple[list[SshKey], list[str]]:
         raise ValidationError(errors)
     if not parsed:
         raise ValidationError(_("Paste at least one public key."), code="empty")
-    existing = set(SshKey.objects.filter(user=user).values_list("fingerprint", flat=True))
     added, skipped = [], []
     with transaction.atomic():
+        # The user's row locked: two requests at once cannot both pass the limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        existing = set(SshKey.objects.filter(user=user).values_list("fingerprint", flat=True))
+        new = {key.fingerprint for key in parsed} - existing
+        if len(existing) + len(new) > SSH_KEYS_MAX:
+            raise ValidationError(
+                _("You may keep at most %(limit)s SSH keys: you have %(count)s, and these would add %(new)s. "
+                  "Delete keys you no longer use first."),
+                params={"limit": SSH_KEYS_MAX, "count": len(existing), "new": len(new)}, code="too_many")
         for key in parsed:
             if key.fingerprint in existing:
                 skipped.append(key.fingerprint)

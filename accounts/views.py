@@ -149,10 +149,11 @@ def _profile_page(request, **bound_forms):
         "profile": profile,
         "key_count": selectors.ssh_keys_of(user).count(),
         "name_form": NameForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
-        # Directory (LDAP) users' name and address come from the directory at every login.
-        "email_form": EmailChangeForm(user=user) if user.has_usable_password() else None,
+        # Directory (LDAP) accounts' name, address and password come from the directory.
+        "directory_user": profile.directory_user,
+        "email_form": EmailChangeForm(user=user) if permissions.can_change_email_here(user) else None,
         "contact_form": ContactForm(initial={"organization": profile.organization, "telephone": profile.telephone}),
-        "password_form": PasswordChangeForm(user) if user.has_usable_password() else None,
+        "password_form": PasswordChangeForm(user) if permissions.can_change_password_here(user) else None,
         **bound_forms,
     }
     return render(request, "accounts/profile.html", context)
@@ -185,44 +186,52 @@ def profile_contact(request):
 
 @require_POST
 def profile_email(request):
-    if not request.user.has_usable_password():
+    if not permissions.can_change_email_here(request.user):
         messages.error(request, _("Your e-mail address comes from the directory (LDAP): change it there."))
         return redirect("accounts:profile")
     form = EmailChangeForm(request.POST, user=request.user)
     if not form.is_valid():
         return _profile_page(request, email_form=form)
-    old_email = request.user.email
     try:
-        sent = services.email_change_request(user=request.user, new_email=form.cleaned_data["email"], request=request)
+        sent_to = services.email_change_request(user=request.user, new_email=form.cleaned_data["email"],
+                                                request=request)
     except services.MailNotSent as exc:
         form.add_error(None, str(exc))
         return _profile_page(request, email_form=form)
-    if sent:
-        messages.info(request, _("We sent a confirmation link to %(email)s: follow it to change the address.")
-                      % {"email": old_email})
-    else:
-        messages.success(request, _("Your e-mail address was set."))
+    messages.info(request, _("We sent a confirmation link to %(email)s: follow it to change the address.")
+                  % {"email": sent_to})
     return redirect("accounts:profile")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def email_change_confirm(request, token):
-    """GET shows the change a link asks for, POST applies it."""
+    """GET shows the change a link asks for, POST confirms it: the link from the old address sends one
+    to the new address, whose link applies the change."""
     try:
         if request.method == "POST":
-            new_email = services.email_change_confirm(user=request.user, token=token)
-            messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
+            new_email, applied = services.email_change_confirm(user=request.user, token=token, request=request)
+            if applied:
+                messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": new_email})
+            else:
+                messages.info(request, _("Confirmed. We sent a link to %(email)s: follow it to show the address "
+                                         "is yours, and the change is made.") % {"email": new_email})
             return redirect("accounts:profile")
         payload = services.email_change_payload(user=request.user, token=token)
     except ValidationError as exc:
         return render(request, "accounts/email_change_confirm.html", {"error": exc.messages[0]}, status=400)
-    return render(request, "accounts/email_change_confirm.html", {"new_email": payload["new"]})
+    except services.MailNotSent as exc:
+        return render(request, "accounts/email_change_confirm.html", {"error": str(exc)}, status=503)
+    return render(request, "accounts/email_change_confirm.html",
+                  {"new_email": payload["new"], "first_step": payload["s"] == services.EMAIL_STEP_OLD})
 
 
 @require_POST
 def profile_password(request):
-    if not request.user.has_usable_password():
-        messages.error(request, _("Your password is kept in the directory (LDAP): change it there."))
+    if not permissions.can_change_password_here(request.user):
+        if selectors.is_directory_account(request.user):
+            messages.error(request, _("Your password is kept in the directory (LDAP): change it there."))
+        else:
+            messages.error(request, _("This account has no password here: ask an administrator to set one."))
         return redirect("accounts:profile")
     form = PasswordChangeForm(request.user, request.POST)
     if not form.is_valid():

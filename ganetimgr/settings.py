@@ -154,6 +154,8 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 259200, minimum=600)
 # address within ACCOUNT_ACTIVATION_DAYS, then ADMINS get the approval link.
 REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
 ACCOUNT_ACTIVATION_DAYS = env_int("ACCOUNT_ACTIVATION_DAYS", 10, minimum=1)
+# The admins' approval link works until REGISTRATION_APPROVAL_DAYS after the validation window ends.
+REGISTRATION_APPROVAL_DAYS = env_int("REGISTRATION_APPROVAL_DAYS", 14, minimum=1)
 REGISTRATION_EMAIL_HTML = False
 REGISTRATION_ADMINS = "accounts.selectors.registration_admins"
 # reCAPTCHA v2 on the registration form, when both keys are set.
@@ -161,10 +163,13 @@ RECAPTCHA_PUBLIC_KEY = env_str("RECAPTCHA_PUBLIC_KEY")
 RECAPTCHA_PRIVATE_KEY = env_str("RECAPTCHA_PRIVATE_KEY")
 
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
-# address, that pair is refused for LOGIN_LOCKOUT_MINUTES.
+# address, that pair is refused for LOGIN_LOCKOUT_MINUTES. The username counts case-insensitively, as
+# LDAP matches it. (django-axes has one limit for every lockout parameter, so there is no separate,
+# higher per-address limit.)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.throttling.lockout_username"
 # Behind the local nginx every request comes from 127.0.0.1: take the address nginx forwards.
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True

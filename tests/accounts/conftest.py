@@ -72,6 +72,16 @@ def smtp_sink(settings):
 
 
 @pytest.fixture
+def dead_mail_server(settings):
+    """Mail goes to a port where nothing listens: sending fails."""
+    from tests.helpers import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.ADMINS = [("Approver", ADMIN_ADDRESS)]
+
+
+@pytest.fixture
 def ldap_settings(settings):
     """LDAP logins against the test slapd, as settings.py sets them up from AUTH_LDAP_* variables."""
     if "LDAP_TEST_URI" not in os.environ:

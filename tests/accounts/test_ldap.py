@@ -91,6 +91,30 @@ def test_ldap_without_a_way_to_find_users_stops_start_up(project_env):
     assert "set AUTH_LDAP_USER_SEARCH_BASE or AUTH_LDAP_USER_DN_TEMPLATE" in result.stderr
 
 
+@pytest.mark.parametrize("username", ["dave", "Dave", "DAVE"])
+def test_a_directory_user_never_takes_over_a_local_account_without_a_password(client, django_user_model,
+                                                                              ldap_settings, caplog, username):
+    """As `createsuperuser --noinput` or the admin make them: no usable password, but local."""
+    local = django_user_model.objects.create_superuser(username, "dave@local.example.org", None)
+    assert not local.has_usable_password()
+    response = client.post("/user/login/", {"username": "dave", "password": "dave-ldap-pw"})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert "Please enter a correct username" in response.content.decode()
+    assert "directory user dave refused: a local account has that username" in caplog.text
+    local.refresh_from_db()
+    assert local.email == "dave@local.example.org" and local.is_superuser
+
+
+def test_a_directory_user_logs_in_again_into_the_account_the_directory_made(client, ldap_settings):
+    assert client.post("/user/login/", {"username": "dave", "password": "dave-ldap-pw"}).status_code == 302
+    client.post("/user/logout/")
+    assert client.post("/user/login/", {"username": "Dave", "password": "dave-ldap-pw"}).status_code == 302
+    page = client.get("/user/profile/").content.decode()
+    assert "Your password is kept in the directory (LDAP)" in page
+    assert "Your e-mail address comes from the directory (LDAP)" in page
+    assert User.objects.filter(username__iexact="dave").count() == 1
+
+
 def test_a_directory_user_never_takes_over_a_local_account_of_the_same_name(client, django_user_model, ldap_settings,
                                                                             caplog):
     django_user_model.objects.create_user("dave", "dave@local.example.org", "dave-local-pw")
@@ -99,3 +123,26 @@ def test_a_directory_user_never_takes_over_a_local_account_of_the_same_name(clie
     assert "directory user dave refused: a local account has that username" in caplog.text
     assert User.objects.get(username="dave").email == "dave@local.example.org"  # not overwritten from LDAP
     assert client.post("/user/login/", {"username": "dave", "password": "dave-local-pw"}).status_code == 302
+
+
+def test_mark_directory_users_lets_accounts_from_before_the_upgrade_log_in_again(django_user_model):
+    """Accounts an LDAP login made before ganetimgr recorded it (an upgrade) are marked by the command."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from accounts.services import profile_of
+
+    old_directory = django_user_model.objects.create_user("erin")  # no usable password, as LDAP makes them
+    local = django_user_model.objects.create_user("frank", password="frank-secret-pw")
+    out = StringIO()
+    call_command("mark_directory_users", "--without-password", "--dry-run", stdout=out)
+    assert out.getvalue().split() == ["erin"] and not profile_of(old_directory).directory_user
+    call_command("mark_directory_users", "--without-password", stdout=StringIO())
+    assert profile_of(old_directory).directory_user and not profile_of(local).directory_user
+    call_command("mark_directory_users", "frank", stdout=StringIO())
+    assert profile_of(local).directory_user
+    with pytest.raises(CommandError, match="no account named nobody"):
+        call_command("mark_directory_users", "nobody")
+    with pytest.raises(CommandError, match="not both"):
+        call_command("mark_directory_users", "frank", "--without-password")

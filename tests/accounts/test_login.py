@@ -106,6 +106,15 @@ def test_repeated_failures_lock_the_login_out(client, user, settings):
     assert other_user.status_code == 200  # the lock is per username and address
 
 
+def test_case_variants_of_a_username_share_its_tries(client, user, settings):
+    variants = ["alice", "ALICE", " Alice", "aLiCe ", "Alice"]
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/user/login/", {"username": variants[number % len(variants)], "password": "bad"})
+    locked = client.post("/user/login/", {"username": "AlIcE", "password": "whatever"})
+    assert locked.status_code == 429 and "Too many attempts" in text(locked)
+    assert client.post("/user/login/", LOGIN).status_code == 429 and "_auth_user_id" not in client.session
+
+
 def test_lockouts_follow_the_address_the_local_proxy_forwards(client, user, settings):
     nginx = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -148,11 +157,12 @@ def test_password_reset_reveals_nothing_and_its_link_works_once(client, user, sm
     assert "This link is expired or already used." in text(client.get(link, follow=True))
 
 
-def test_inactive_users_get_no_reset_mail(client, user, mailoutbox):
-    user.is_active = False
+@pytest.mark.parametrize("active, mails", [(True, 1), (False, 0)])
+def test_inactive_users_get_no_reset_mail(client, user, mailoutbox, active, mails):
+    user.is_active = active
     user.save()
     client.post("/user/password/reset/", {"email": "alice@example.org"})
-    assert not mailoutbox
+    assert [message.to for message in mailoutbox] == [["alice@example.org"]] * mails
 
 
 def test_the_page_carries_the_time_left_and_the_server_ends_the_login(client, user, settings):
@@ -168,6 +178,21 @@ def test_the_page_carries_the_time_left_and_the_server_ends_the_login(client, us
     assert response.redirect_chain[-1][0].startswith("/user/login/")
     assert "Your session expired: please log in again." in text(response)
     assert "_auth_user_id" not in client.session
+
+
+def test_a_new_login_starts_a_full_session_even_for_the_same_user(client, user, settings):
+    client.post("/user/login/", LOGIN)
+    session = client.session
+    session[SESSION_LOGIN_AT] = time.time() - settings.SESSION_COOKIE_AGE + 30  # about to end
+    session.save()
+    client.post("/user/login/", LOGIN)  # the same user logs in again
+    page = client.get("/").content.decode()
+    left = int(page.split('data-seconds-left="')[1].split('"')[0])
+    assert settings.SESSION_COOKIE_AGE - 5 <= left <= settings.SESSION_COOKIE_AGE
+    session = client.session
+    session[SESSION_LOGIN_AT] -= 60  # past the old login's end: the server keeps the new login going
+    session.save()
+    assert client.get("/user/profile/").status_code == 200
 
 
 def test_anonymous_pages_have_no_timer(client):

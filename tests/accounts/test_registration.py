@@ -115,6 +115,42 @@ def test_approval_needs_a_validated_address_and_happens_once(client, superuser,
     assert client.post(f"/user/approve/{profile.pk}/").status_code == 404
 
 
+def validated_registration(client, superuser):
+    """A registration whose address is validated, and a superuser logged in to approve it."""
+    register(client)
+    profile = SupervisedRegistrationProfile.objects.get(user__username="newbie")
+    client.post(f"/user/activate/{profile.activation_key}/")
+    client.force_login(superuser)
+    return f"/user/approve/{profile.pk}/"
+
+
+def test_an_approved_account_deactivated_later_is_not_waiting_for_approval_again(client, superuser, mailoutbox):
+    approve = validated_registration(client, superuser)
+    assert "The account newbie is active" in client.post(approve).content.decode()
+    User.objects.filter(username="newbie").update(is_active=False)  # an administrator deactivates it
+    page = client.get(approve)
+    assert page.status_code == 404 and "There is no registration waiting for approval" in page.content.decode()
+    assert client.post(approve).status_code == 404
+    assert not User.objects.get(username="newbie").is_active
+
+
+@pytest.mark.parametrize("extra_age, approved", [(timedelta(seconds=1), False), (timedelta(days=-1), True)])
+def test_approval_links_expire(client, superuser, settings, mailoutbox, extra_age, approved):
+    """They work until REGISTRATION_APPROVAL_DAYS after the ACCOUNT_ACTIVATION_DAYS of validation."""
+    approve = validated_registration(client, superuser)
+    newbie = User.objects.get(username="newbie")
+    window = timedelta(days=settings.ACCOUNT_ACTIVATION_DAYS + settings.REGISTRATION_APPROVAL_DAYS)
+    newbie.date_joined -= window + extra_age
+    newbie.save(update_fields=["date_joined"])
+    if approved:
+        assert "The account newbie is active" in client.post(approve).content.decode()
+    else:
+        page = client.get(approve)
+        assert page.status_code == 404 and "the link has expired" in page.content.decode()
+        assert client.post(approve).status_code == 404
+    assert User.objects.get(username="newbie").is_active is approved
+
+
 @pytest.mark.parametrize("changes, field, message", [
     ({"email": "ALICE@example.org"}, "email", "An account with this e-mail address exists already."),
     ({"username": "Alice"}, "username", "This username is taken."),
@@ -178,15 +214,6 @@ def test_a_username_taken_between_the_check_and_the_save_is_a_form_error(client,
     response = client.post("/user/register/", {**FORM, "username": "alice"})
     assert response.status_code == 200 and response.context["form"].errors["username"] == ["This username is taken."]
     assert User.objects.filter(username="alice").count() == 1
-
-
-@pytest.fixture
-def dead_mail_server(settings):
-    from tests.helpers import free_port
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    settings.ADMINS = [("Approver", ADMIN_ADDRESS)]
 
 
 def test_a_refused_validation_mail_leaves_no_account_behind(client, dead_mail_server, caplog):

@@ -120,8 +120,31 @@ class TestKeysPage:
 
     def test_keys_of_others_are_not_shown(self, client, user, superuser):
         client.force_login(superuser)
-        line = ed25519_line("root's key")
-        client.post("/user/keys/", {"keys": line})
+        roots = ed25519_line("root-key")
+        client.post("/user/keys/", {"keys": roots})
         client.force_login(user)
-        assert "root&#x27;s key" not in client.get("/user/keys/").content.decode()
-        assert list(ssh_keys_of(user)) == []
+        own = ed25519_line("alice-key")
+        client.post("/user/keys/", {"keys": own})
+        page = client.get("/user/keys/").content.decode()
+        assert parse_key_line(own).fingerprint in page and "alice-key" in page
+        assert parse_key_line(roots).fingerprint not in page and "root-key" not in page
+        assert [key.line for key in ssh_keys_of(user)] == [own]
+
+    def test_at_most_a_hundred_keys_per_user(self, client, user):
+        SshKey.objects.bulk_create(SshKey(user=user, key_type="ssh-ed25519", public_key=f"k{n}",
+                                          fingerprint=f"SHA256:old{n}") for n in range(99))
+        client.force_login(user)
+        response = client.post("/user/keys/", {"keys": f"{ed25519_line()}\n{ed25519_line()}"})
+        assert response.status_code == 200
+        assert ("You may keep at most 100 SSH keys: you have 99, and these would add 2."
+                in response.content.decode())
+        assert ssh_keys_of(user).count() == 99
+        response = client.post("/user/keys/", {"keys": ed25519_line()}, follow=True)
+        assert "Keys added: 1." in response.content.decode() and ssh_keys_of(user).count() == 100
+
+    def test_an_oversized_paste_is_a_form_error(self, client, user):
+        client.force_login(user)
+        response = client.post("/user/keys/", {"keys": ed25519_line() + "\n#" + "x" * 100_000})
+        assert response.status_code == 200
+        assert "Paste at most 100000 characters at once" in response.content.decode()
+        assert not SshKey.objects.exists()

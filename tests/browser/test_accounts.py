@@ -106,3 +106,13 @@ def test_the_page_logs_itself_out_when_the_login_ends(live_server, page, user, s
     expect(page.get_by_text("Your session expired: please log in again.")).to_be_visible()
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/user/login/\?next=/$"))
+
+
+def test_a_login_of_more_than_24_days_does_not_end_at_once(live_server, page, user, settings):
+    """Browsers fire a timer of more than 2^31-1 ms (24.8 days) at once: the page waits in steps."""
+    settings.SESSION_COOKIE_AGE = 30 * 24 * 3600
+    log_in(page, live_server.url, "alice", "alice-secret-pw")
+    expect(page.get_by_role("heading", name="Welcome, Alice")).to_be_visible()
+    page.wait_for_timeout(2000)
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.get_by_role("heading", name="Welcome, Alice")).to_be_visible()
