@@ -1,6 +1,8 @@
 """The inventory against real simulator processes: several clusters at once, one failing in each way
 a cluster fails, snapshots served fresh, stale or refreshed, ownership filters, invalidation."""
 
+import json
+import subprocess
 import threading
 import time
 
@@ -12,7 +14,7 @@ from ganeti.models import Cluster
 from ganeti.rapi import inventory
 from ganeti.rapi.connection import client_for
 from ganeti.services import cluster_save
-from tests.helpers import free_port
+from tests.helpers import PROJECT_DIR, PYTHON, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -252,3 +254,25 @@ def test_rows_evicted_from_the_cache_are_fetched_again(simulators):
     inventory._built.clear()  # as in another worker process
     result = inventory.instances()
     assert not result.errors and len(result.items) == 2
+
+
+def test_inventory_in_a_gevent_worker_fans_out_and_bounds_a_hanging_cluster(simulators, project_env, tmp_path):
+    """As gunicorn's gevent workers run it: the clusters are asked at once (greenlets), and one that
+    holds the connection is cut off at the RAPI timeouts and reported, while the others are served."""
+    good = [simulators(instances=3, latency_ms=1000, seed=index) for index in (1, 2)]
+    hanging = simulators(instances=3)
+    hanging.set_faults(mode="timeout", hold_s=30)
+    clusters = [[f"good{index}", sim.port, sim.fingerprint] for index, sim in enumerate(good)]
+    clusters.append(["hanging", hanging.port, hanging.fingerprint])
+    env = {**project_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'gevent.sqlite3'}",
+           "CACHE_KEY_PREFIX": f"gevent-test-{tmp_path.name}", "RAPI_CONNECT_TIMEOUT": "1",
+           "RAPI_RESPONSE_TIMEOUT": "2"}
+    run = subprocess.run([PYTHON, "-m", "tests.ganeti.gevent_inventory", json.dumps(clusters)],
+                         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["patched"]
+    assert outcome["counts"] == {"good0": 3, "good1": 3}
+    assert outcome["errors"] == [["hanging", "timeout"]]
+    # Two clusters at 1 s each and one cut off after 2 s: in parallel, about 2 s, not 4.
+    assert outcome["seconds"] < 3.5
