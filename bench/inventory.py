@@ -2,7 +2,8 @@
 
 Run with `make bench` (throw-away PostgreSQL and Redis from scripts/with-services.sh), or:
     scripts/with-services.sh .venv/bin/python bench/inventory.py [--clusters 8 --instances 1250 --latency-ms 300]
-It starts one ganetisim process per cluster (HTTPS, basic auth, the latency added to every request),
+It starts one ganetisim process per cluster (tests/simulator.py: HTTPS, basic auth, the latency added
+to every request),
 registers them as clusters, and measures in this process, patched by gevent as a gunicorn worker is:
 - cold: every snapshot dropped, all clusters' instances fetched (goal: <= 1.25 x the latency);
 - warm: the whole view read again, and filtered to one user's instances (median of many reads);
@@ -17,7 +18,6 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -33,30 +33,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def start_simulators(count: int, instances: int, latency_ms: int, workdir: Path) -> list[tuple[subprocess.Popen, int]]:
-    users_file = workdir / "rapi-users"
-    users_file.write_text("bench bench-secret write\n")
-    started = []
-    for index in range(count):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ganetisim", "--port", "0", "--tls", "--users-file", str(users_file),
-             "--cluster-name", f"cluster{index}.bench.test", "--nodes", "8", "--instances", str(instances),
-             "--owners", ",".join(OWNERS), "--latency-ms", str(latency_ms), "--seed", str(index)],
-            cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        started.append(process)
-    simulators = []
-    for process in started:
-        for line in process.stdout:
-            if "listening on" in line:
-                port = int(line.split("listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
-                simulators.append((process, port))
-                break
-        else:
-            raise SystemExit(f"a simulator did not start: exit {process.wait()}")
-    return simulators
 
 
 def median_seconds(function, repeat: int) -> float:
@@ -91,14 +67,21 @@ def main() -> None:
     from ganeti.rapi import inventory
     from ganeti.services import cluster_pin_certificate, cluster_save
 
+    from tests.simulator import start_simulator
+
     call_command("migrate", verbosity=0)
     baseline_mb = rss_mb()
-    simulators = start_simulators(args.clusters, args.instances, args.latency_ms, workdir)
+    simulators = []
     try:
+        for index in range(args.clusters):
+            sim = start_simulator(workdir, cluster_name=f"cluster{index}.bench.test", nodes=8,
+                                  instances=args.instances, owners=",".join(OWNERS), latency_ms=args.latency_ms,
+                                  seed=index)
+            simulators.append(sim)
         Cluster.objects.all().delete()
-        for index, (_process, port) in enumerate(simulators):
-            cluster = cluster_save(cluster=Cluster(hostname="127.0.0.1", port=port, slug=f"bench{index}",
-                                                   username="bench"), new_password="bench-secret")
+        for index, sim in enumerate(simulators):
+            cluster = cluster_save(cluster=Cluster(hostname="127.0.0.1", port=sim.port, slug=f"bench{index}",
+                                                   username="writer"), new_password=sim.users["writer"][0])
             cluster_pin_certificate(cluster=cluster)
         user, _created = User.objects.get_or_create(username=OWNERS[0])
 
@@ -122,10 +105,8 @@ def main() -> None:
         first_read_seconds = median_seconds(first_read_in_a_worker, args.repeat)
         holding_mb = rss_mb()
     finally:
-        for process, _port in simulators:
-            process.terminate()
-        for process, _port in simulators:
-            process.wait(timeout=10)
+        for sim in simulators:
+            sim.stop()
 
     latency = args.latency_ms / 1000
     print(f"inventory benchmark: {args.clusters} clusters x {args.instances} instances, "

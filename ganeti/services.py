@@ -4,7 +4,7 @@ from django.conf import settings
 
 from .choices import TlsModeChoices
 from .models import Cluster
-from .rapi.client import GanetiApiError, fetch_certificate_fingerprint
+from .rapi.client import fetch_certificate_fingerprint
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
            "cluster_forget_certificate"]

@@ -29,6 +29,8 @@ __all__ = [
     "INSTANCE_STATUSES",
     "NODE_ROLES",
     "RapiClient",
+    "admin_state_word",
+    "instance_status",
     "fetch_certificate_fingerprint",
     "normalize_instance",
     "normalize_job",
@@ -418,13 +420,21 @@ def fetch_certificate_fingerprint(host: str, port: int, timeout: float = 8) -> s
 
 
 def normalize_instance(row: dict) -> dict:
-    """admin_state is a bool before Ganeti 2.6; status may be a word this code does not know."""
-    admin_state = row.get("admin_state")
-    if isinstance(admin_state, bool):
-        row["admin_state"] = "up" if admin_state else "down"
-    if "status" in row and row["status"] not in INSTANCE_STATUSES:
-        row["status"] = "unknown"
+    if "admin_state" in row:
+        row["admin_state"] = admin_state_word(row["admin_state"])
+    if "status" in row:
+        row["status"] = instance_status(row["status"])
     return row
+
+
+def admin_state_word(value):
+    """up/down/offline; a bool before Ganeti 2.6."""
+    return ("up" if value else "down") if isinstance(value, bool) else value
+
+
+def instance_status(value) -> str:
+    """The run status, or "unknown" for a word this code does not know (a newer Ganeti)."""
+    return value if value in INSTANCE_STATUSES else "unknown"
 
 
 def normalize_node(row: dict) -> dict:

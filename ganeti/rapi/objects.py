@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .client import INSTANCE_STATUSES
+from .client import admin_state_word, instance_status
 
 __all__ = ["INSTANCE_COLUMNS", "ClusterRef", "Instance", "Node", "TagMeanings", "instance_values_from_bulk",
            "parse_tags"]
@@ -107,14 +107,6 @@ def _as_tuple(values) -> tuple:
     return tuple(values or ())
 
 
-def _status(value) -> str:
-    return value if value in INSTANCE_STATUSES else "unknown"
-
-
-def _admin_state(value):
-    return ("up" if value else "down") if isinstance(value, bool) else value  # a bool before Ganeti 2.6
-
-
 class Instance:
     """One Ganeti instance as the last snapshot saw it. Shared between requests: do not modify."""
 
@@ -127,8 +119,8 @@ class Instance:
         self.meanings = parse_tags(tuple(values[_TAGS] or ()), tag_prefix)
 
     name = _column("name")
-    status = _column("status", _status)
-    admin_state = _column("admin_state", _admin_state)
+    status = _column("status", instance_status)
+    admin_state = _column("admin_state", admin_state_word)
     oper_state = _column("oper_state")
     os = _column("os", lambda value: value or "")
     pnode = _column("pnode", lambda value: value or "")

@@ -62,7 +62,7 @@ def feed_server():
             self.wfile.write(body)
 
         def log_message(self, *args):
-            pass
+            """Quiet: the test's output is not the place for an access log."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -24,11 +24,6 @@ from tests.testbed import (PASSWORD, READONLY_PASSWORD, READONLY_USERNAME, USERN
 HERE = Path(__file__).parent
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "simulator_differs(reason): ganetisim does not yet answer as real Ganeti "
-                            "3.0.2 here; the test is a strict xfail for the simulator backend only")
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if HERE not in item.path.parents:
@@ -36,13 +31,6 @@ def pytest_collection_modifyitems(items):
         # Both backends serve self-signed certificates; the contract is tested with verify=False, as
         # the app does for clusters whose admin turned verification off: urllib3's warning is noise.
         item.add_marker(pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"))
-        # A known simulator difference: expected to fail there until ganetisim is fixed, and strict,
-        # so that the fix shows (XPASS fails) and the marker is removed.
-        differs = item.get_closest_marker("simulator_differs")
-        callspec = getattr(item, "callspec", None)
-        if differs and callspec and callspec.params.get("rapi") == "simulator":
-            reason = f"ganetisim differs from Ganeti 3.0.2: {differs.args[0]}"
-            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -54,7 +54,7 @@ def test_ganeti_official_rapi_client_works_unchanged(simulators, tmp_path):
         pytest.skip("SKIPPED LOUDLY: Ganeti's RAPI client is missing: Debian's python3-ganeti-rapi is not "
                     f"installed (scripts/setup.sh test installs it): {why}")
     sim = simulators(instances=4)
-    user, (password, _options) = "writer", sim.users["writer"]
+    user, password = "writer", sim.users["writer"][0]
     # -I and a neutral cwd: ganetimgr's own `ganeti` app must not shadow Ganeti's package
     run = subprocess.run([SYSTEM_PYTHON, "-I", "-c", OFFICIAL_CLIENT_SCRIPT, str(sim.port), user, password],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -74,7 +74,7 @@ def test_bodies_need_the_json_content_type_and_valid_json(sim):
     assert status == 400 and "hotplug_if_possible" in error["message"]
     status, error = sim.request("PUT", path, {"instance_name": "other"})
     assert status == 400 and "override" in error["message"]
-    assert sim.request("PUT", f"/2/nodes/node2.ganeti.test/role", {"role": "x"})[0] == 400  # not a string
+    assert sim.request("PUT", "/2/nodes/node2.ganeti.test/role", {"role": "x"})[0] == 400  # not a string
 
 
 def test_boolean_query_arguments_are_integers(sim):
