@@ -8,13 +8,13 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.sites.requests import RequestSite
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from registration.models import SupervisedRegistrationProfile
+
+from ganetimgr.mail import send_templated
 
 from .models import SshKey, UserProfile
 from .selectors import SESSION_LOGIN_AT, registration_admins, registration_by_key, registration_pending
@@ -58,10 +58,7 @@ class MailNotSent(Exception):
 
 def _mail(name: str, context: dict, to: list[str]) -> None:
     """Send accounts/email/<name>_subject.txt and <name>_body.txt to `to`."""
-    subject = settings.EMAIL_SUBJECT_PREFIX + "".join(
-        render_to_string(f"accounts/email/{name}_subject.txt", context).splitlines())
-    body = render_to_string(f"accounts/email/{name}_body.txt", context)
-    send_mail(subject, body, None, to)
+    send_templated(f"accounts/email/{name}", context, to)
 
 
 def _site(request):

@@ -4,6 +4,7 @@ DATABASE_URL, REDIS_URL and BEANSTALK_URL before pytest starts, since Django rea
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,40 @@ def simulators(tmp_path):
     yield start
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """Mail goes through real SMTP to the sink; the tests read what it received (ADMINS = MANAGERS = ADMIN_ADDRESS)."""
+    from tests.mail import ADMIN_ADDRESS, Sink
+
+    if "SMTP_SINK_PORT" not in os.environ:
+        pytest.fail("SMTP_SINK_PORT is not set: run the tests with `make test` (scripts/with-services.sh)")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = os.environ["SMTP_SINK_HOST"]
+    settings.EMAIL_PORT = int(os.environ["SMTP_SINK_PORT"])
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.ADMINS = settings.MANAGERS = [("Approver", ADMIN_ADDRESS)]
+    sink = Sink(Path(os.environ["SMTP_SINK_MAILDIR"]))
+    sink.clear()
+    return sink
+
+
+@pytest.fixture
+def dead_mail_server(settings):
+    """Mail goes to a port where nothing listens: sending fails."""
+    from tests.helpers import free_port
+    from tests.mail import ADMIN_ADDRESS
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.ADMINS = settings.MANAGERS = [("Approver", ADMIN_ADDRESS)]
+
+
+@pytest.fixture
+def cluster_on(db):
+    """cluster_on(sim, slug) -> a saved Cluster that reaches that simulator as its write user, certificate pinned."""
+    from tests.helpers import add_cluster
+
+    return add_cluster

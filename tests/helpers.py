@@ -73,3 +73,13 @@ class OutputReader:
                 seen.append(line)
                 self.lines.append(line)
         return "".join(seen)
+
+
+def add_cluster(sim, slug, *, port=None, password=None, pinned=True):
+    """A saved Cluster reaching the simulator `sim` as its write user (tests/simulator.py), its certificate pinned."""
+    from ganeti.models import Cluster
+    from ganeti.services import cluster_save
+
+    cluster = Cluster(hostname="127.0.0.1", port=port or sim.port, slug=slug, description=f"Cluster {slug}",
+                      username="writer", tls_fingerprint=sim.fingerprint if pinned else "")
+    return cluster_save(cluster=cluster, new_password=password or sim.users["writer"][0])

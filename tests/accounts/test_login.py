@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.selectors import SESSION_LOGIN_AT
-from tests.accounts.conftest import link_in
+from tests.mail import link_in
 
 pytestmark = pytest.mark.django_db
 

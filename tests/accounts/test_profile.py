@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.accounts.conftest import link_in
+from tests.mail import link_in
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from registration.models import SupervisedRegistrationProfile
 
-from tests.accounts.conftest import ADMIN_ADDRESS, link_in
+from tests.mail import ADMIN_ADDRESS, link_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 

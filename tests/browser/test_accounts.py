@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from playwright.sync_api import expect
 
-from tests.accounts.conftest import ADMIN_ADDRESS, ldap_settings, link_in, smtp_sink  # noqa: F401 - fixtures
+from tests.accounts.conftest import ldap_settings  # noqa: F401 - fixture
+from tests.mail import ADMIN_ADDRESS, link_in
 from tests.accounts.test_ssh_keys import ssh_keygen_fingerprint
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from ganeti.models import Cluster
 from ganeti.rapi import inventory
 from ganeti.rapi.connection import client_for
 from ganeti.services import cluster_save
-from tests.helpers import PROJECT_DIR, PYTHON, free_port
+from tests.helpers import PROJECT_DIR, PYTHON, add_cluster, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -25,12 +25,6 @@ def empty_inventory():
     inventory._built.clear()
     yield
     cache.clear()
-
-
-def add_cluster(sim, slug, *, port=None, password=None, pinned=True):
-    cluster = Cluster(hostname="127.0.0.1", port=port or sim.port, slug=slug, description=f"Cluster {slug}",
-                      username="writer", tls_fingerprint=sim.fingerprint if pinned else "")
-    return cluster_save(cluster=cluster, new_password=password or sim.users["writer"][0])
 
 
 @pytest.fixture
