@@ -314,6 +314,44 @@ INVENTORY_FRESH_SECONDS = env_int("INVENTORY_FRESH_SECONDS", 60, minimum=0)
 INVENTORY_STALE_SECONDS = env_int("INVENTORY_STALE_SECONDS", 900, minimum=0)
 INVENTORY_RETRY_SECONDS = env_int("INVENTORY_RETRY_SECONDS", 30, minimum=0)
 
+# -- Instance applications (apply/) ----------------------------------------------------------------
+# The site's address as clusters and mail readers reach it: links in mails, and the URL a new VM
+# fetches its owner's SSH keys from (the watcher has no request to take it from).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# What the application form asks: the organization (select), the administrative contact, or both
+# (then either one is enough).
+SHOW_ORGANIZATION_FORM = env_bool("SHOW_ORGANIZATION_FORM", True)
+SHOW_ADMINISTRATIVE_FORM = env_bool("SHOW_ADMINISTRATIVE_FORM", True)
+# Bounds of the application form where no enabled cluster reports an instance policy (memory MiB,
+# disk GiB); a cluster's ipolicy (/2/info) replaces them when it answers.
+APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
+# The OS catalogue (apply/images.py): key -> description, Ganeti OS (provider), osparams, and
+# optionally ssh_key_param (the osparam that gets the SSH keys URL) or ssh_key_users (snf-image
+# personality: "user[:group[:path]] ..."). The defaults are OSes the simulator and the test Ganeti
+# cluster offer (noop installs nothing); discovered images are added to these.
+OPERATING_SYSTEMS = {
+    "none": {"description": "No operating system (empty disk)", "provider": "noop", "osparams": {}},
+    "debian": {"description": "Debian (debootstrap)", "provider": "debootstrap+default", "osparams": {}},
+    "debian-minimal": {"description": "Debian, minimal (debootstrap)", "provider": "debootstrap+minimal",
+                       "osparams": {}},
+}
+# Directory indexes holding image .meta files (JSON: description, provider, osparams, ...).
+IMAGES_URL = env_list("IMAGES_URL", [])
+IMG_META_SFX = ".meta"
+# Older layouts: directory indexes of ganeti-instance-image files (*.tar.gz, *.img, *-root.dump, with
+# <file>.dsc descriptions) and of snf-image disk images (*.img, with .dsc descriptions).
+OPERATING_SYSTEMS_URLS = env_list("OPERATING_SYSTEMS_URLS", [])
+OPERATING_SYSTEMS_PROVIDER = env_str("OPERATING_SYSTEMS_PROVIDER", "image+default")
+OPERATING_SYSTEMS_SSH_KEY_PARAM = env_str("OPERATING_SYSTEMS_SSH_KEY_PARAM", "img_ssh_key_url")
+SNF_OPERATING_SYSTEMS_URLS = env_list("SNF_OPERATING_SYSTEMS_URLS", [])
+SNF_OPERATING_SYSTEMS_PROVIDER = env_str("SNF_OPERATING_SYSTEMS_PROVIDER", "snf-image+default")
+SNF_IMG_PROPERTIES = {"SWAP": "2:512"}
+SNF_IMG_PASSWD = env_str("SNF_IMG_PASSWD")
+# Discovered catalogues are kept this long; after a failing index server, only OS_CATALOGUE_RETRY_SECONDS.
+OS_CATALOGUE_CACHE_SECONDS = env_int("OS_CATALOGUE_CACHE_SECONDS", 86400, minimum=0)
+OS_CATALOGUE_RETRY_SECONDS = env_int("OS_CATALOGUE_RETRY_SECONDS", 300, minimum=0)
+OS_CATALOGUE_TIMEOUT = env_int("OS_CATALOGUE_TIMEOUT", 10, minimum=1)
+
 BRANDING = {
     "TITLE": env_str("BRANDING_TITLE", "ganetimgr"),
     "MOTTO": env_str("BRANDING_MOTTO", _("Virtual machines on Ganeti clusters")),

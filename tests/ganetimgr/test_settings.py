@@ -98,7 +98,7 @@ def test_settings_dist_as_copied_is_refused_until_filled_in(project_env):
     result = run_manage("check", env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == ("ganetimgr: configuration error: replace the FILL-IN values in your local "
-                                     "settings: ADMINS, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATABASES, MANAGERS")
+                                     "settings: ADMINS, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATABASES, MANAGERS, SITE_URL")
 
 
 def test_settings_dist_filled_in_passes_check_deploy(project_env, tmp_path):
