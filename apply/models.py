@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ApplyPermissions", "Organization", "ApplicationStatus", "InstanceApplication", "new_cookie"]
+__all__ = ["ApplyPermissions", "Organization", "ApplicationStatus", "InstanceApplication", "new_cookie", "QueueProblem"]
 
 
 class ApplyPermissions(models.Model):
@@ -131,3 +131,28 @@ class InstanceApplication(models.Model):
     @property
     def can_submit(self) -> bool:
         return self.status in (ApplicationStatus.APPROVED, ApplicationStatus.FAILED)
+
+
+# -- watcher (H5b) -----------------------------------------------------------------------------------
+
+
+class QueueProblem(models.Model):
+    """A queue message the watcher could not handle and buried (bad JSON, unknown application, a
+    handler that failed): kept here for admins to see and act on, never silently dropped."""
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    message_type = models.CharField(_("message type"), max_length=64, blank=True)
+    body = models.TextField(_("message"))
+    reason = models.TextField(_("reason"))
+    application = models.ForeignKey(InstanceApplication, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="queue_problems", verbose_name=_("application"))
+    resolved = models.BooleanField(_("resolved"), default=False,
+                                   help_text=_("Tick once the cause is dealt with; the list shows unresolved ones."))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("queue problem")
+        verbose_name_plural = _("queue problems")
+
+    def __str__(self) -> str:
+        return f"{self.message_type or '?'}: {self.reason[:80]}"

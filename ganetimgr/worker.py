@@ -25,12 +25,17 @@ from django.utils.module_loading import autodiscover_modules
 from ganetimgr import __version__
 from ganetimgr.queue import MESSAGE_TTR, QueueUnavailable, beanstalk_client, beanstalk_target
 
-__all__ = ["BadMessage", "Retry", "Watcher", "handles", "handler_for"]
+__all__ = ["BadMessage", "Retry", "Watcher", "handles", "handler_for", "on_bury", "on_connect"]
 
 logger = logging.getLogger("ganetimgr.watcher")
 
 Handler = Callable[[dict], None]
 _HANDLERS: dict[str, Handler] = {}
+# Hooks, registered from the apps' handlers.py like the handlers: on_connect ones run (each in its own
+# greenlet) whenever the watcher (re)connects to beanstalkd, e.g. to re-enqueue what the database says is
+# unfinished; on_bury ones get (body, reason) of every buried message, e.g. to show it to admins.
+_ON_CONNECT: list[Callable[[], None]] = []
+_ON_BURY: list[Callable[[str, str], None]] = []
 
 
 class BadMessage(Exception):
@@ -59,6 +64,30 @@ def handles(message_type: str) -> Callable[[Handler], Handler]:
 
 def handler_for(message_type: str) -> Handler | None:
     return _HANDLERS.get(message_type)
+
+
+def on_connect(function: Callable[[], None]) -> Callable[[], None]:
+    """Run `function()` each time the watcher connects to beanstalkd (at start and after an outage)."""
+    if function not in _ON_CONNECT:
+        _ON_CONNECT.append(function)
+    return function
+
+
+def on_bury(function: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """Call `function(body, reason)` for every message the watcher buries."""
+    if function not in _ON_BURY:
+        _ON_BURY.append(function)
+    return function
+
+
+def _run_hook(function: Callable, *args) -> None:
+    close_old_connections()
+    try:
+        function(*args)
+    except Exception:
+        logger.exception("Watcher hook %s failed", getattr(function, "__qualname__", function))
+    finally:
+        close_old_connections()
 
 
 class Watcher:
@@ -130,6 +159,8 @@ class Watcher:
                            beanstalk_target(), exc)
             return False
         logger.info("Watcher %s: connected to beanstalkd %s", self.name, beanstalk_target())
+        for hook in _ON_CONNECT:
+            gevent.spawn(_run_hook, hook)
         return True
 
     def _reserve(self) -> greenstalk.Job | None:
@@ -183,6 +214,8 @@ class Watcher:
             logger.error("Watcher %s: job=%s buried: %s body=%.200s", self.name, job.id, exc, job.body,
                          exc_info=not isinstance(exc, BadMessage))
             self._finish(job, "bury")
+            for hook in _ON_BURY:
+                _run_hook(hook, job.body, str(exc) or exc.__class__.__name__)
         else:
             logger.info("Watcher %s: job=%s done", self.name, job.id)
             self._finish(job, "delete")
