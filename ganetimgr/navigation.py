@@ -18,6 +18,8 @@ class MenuItem:
     url_name: str
     icon: str  # a Bootstrap Icons name
     visible: Callable[[object], bool]
+    # A number shown beside the label (None: no badge), computed for each user and request.
+    badge: Callable[[object], int | None] | None = None
 
 
 def _everyone(user) -> bool:
@@ -37,6 +39,24 @@ def _staff(user) -> bool:
     return user.is_staff
 
 
+def _apply_everyone(user) -> bool:
+    from apply.permissions import can_apply
+
+    return can_apply(user)
+
+
+def _application_reviewers(user) -> bool:
+    from apply.permissions import can_list_applications
+
+    return can_list_applications(user)
+
+
+def _pending_applications(user) -> int | None:
+    from apply.selectors import pending_count
+
+    return pending_count(user) or None
+
+
 def _idle_accounts(user) -> bool:
     from accounts.permissions import can_view_idle_accounts
 
@@ -45,6 +65,8 @@ def _idle_accounts(user) -> bool:
 
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
+    MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
+    MenuItem(_("Applications"), "apply:application_list", "inbox", _application_reviewers, _pending_applications),
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),
@@ -61,7 +83,8 @@ def menu_for(user, current_path: str) -> list[dict]:
         if not (user.is_active and item.visible(user)):
             continue
         url = reverse(item.url_name)
-        entries.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
+        entries.append({"label": item.label, "url": url, "icon": item.icon, "active": False,
+                        "badge": item.badge(user) if item.badge else None})
     # The longest URL that prefixes the current path is the active entry ("/" only for itself).
     matches = [e for e in entries if current_path == e["url"] or (e["url"] != "/" and current_path.startswith(e["url"]))]
     if matches:
