@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import InstanceApplication, Organization
+from .models import InstanceApplication, Organization, QueueProblem
 
 
 @admin.register(Organization)
@@ -33,3 +33,19 @@ class InstanceApplicationAdmin(admin.ModelAdmin):
                                                "backend_message", "filed_at", "reviewed_at", "submitted_at",
                                                "finished_at", "updated_at"]}),
     ]
+
+
+# -- watcher (H5b): messages the watcher buried ------------------------------------------------------
+
+@admin.register(QueueProblem)
+class QueueProblemAdmin(admin.ModelAdmin):
+    """Buried queue messages: what the watcher could not handle, and why; tick `resolved` once dealt with."""
+
+    list_display = ["created_at", "message_type", "reason", "application", "resolved"]
+    list_filter = ["resolved", "message_type"]
+    list_editable = ["resolved"]
+    search_fields = ["reason", "body"]
+    readonly_fields = ["created_at", "message_type", "body", "reason", "application"]
+
+    def has_add_permission(self, request):
+        return False
