@@ -1,0 +1,83 @@
+"""Applications in Debian's Chromium: a user applies, the superuser sees the badge, reviews with the
+placement of a simulated cluster (the placement part reloads when the cluster changes) and accepts and
+submits; the application is submitted and its CREATE message waits on beanstalkd (H5b's tests follow the
+watcher from there)."""
+
+import json
+
+import greenstalk
+import pytest
+from playwright.sync_api import expect
+
+from apply import images
+from apply.models import ApplicationStatus, InstanceApplication
+from tests.mail import ADMIN_ADDRESS, link_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, url, username, password):
+    page.goto(url + "/user/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("#content button[type=submit]").click()
+
+
+def test_apply_review_accept_and_submit(live_server, page, browser, user, superuser, smtp_sink, simulators,
+                                        cluster_on, settings):
+    settings.IMAGES_URL = settings.OPERATING_SYSTEMS_URLS = settings.SNF_OPERATING_SYSTEMS_URLS = []
+    settings.SITE_URL = live_server.url
+    settings.BEANSTALK_TUBE = f"test-browser-apply-{user.pk}"
+    images.invalidate()
+    sim_a = simulators(instances=2, networks=1, seed=5, cluster_name="alpha.ganeti.test")
+    sim_b = simulators(instances=2, networks=2, groups=2, seed=6, cluster_name="beta.ganeti.test")
+    cluster_on(sim_a, "alpha")
+    beta = cluster_on(sim_b, "beta")
+
+    url = live_server.url
+    log_in(page, url, "alice", "alice-secret-pw")
+    page.get_by_role("link", name="Apply").first.click()
+    page.fill("#id_hostname", "lab1.example.org")
+    page.fill("#id_memory", "1024")
+    page.fill("#id_vcpus", "2")
+    page.fill("#id_disk_size", "10")
+    page.select_option("#id_operating_system", "debian")
+    page.fill("#id_comments", "Course lab server")
+    page.fill("#id_admin_contact_name", "Alice Admin")
+    page.fill("#id_admin_contact_phone", "+30 210 0000000")
+    page.check("#id_accept_terms")
+    page.get_by_role("button", name="Apply").click()
+    application = InstanceApplication.objects.get(hostname="lab1.example.org")
+    expect(page.get_by_text(f"filed with id #{application.pk}")).to_be_visible()
+
+    # The reviewer follows the mailed link, sees the badge, and places the instance on beta.
+    review_link = link_in(smtp_sink.wait_for(ADMIN_ADDRESS, "lab1.example.org")["body"])
+    admin_context = browser.new_context()
+    admin = admin_context.new_page()
+    admin.goto(review_link)
+    admin.fill("#id_username", "root")
+    admin.fill("#id_password", "root-secret-pw")
+    admin.locator("#content button[type=submit]").click()
+    expect(admin.get_by_role("heading", name="Review application")).to_be_visible()
+    expect(admin.locator("#sidebar .badge")).to_have_text("1")
+    admin.select_option("#id_cluster", str(beta.pk))
+    # htmx replaced the placement part with beta's node groups and networks.
+    expect(admin.locator("#id_node_group option[value=group2]")).to_have_count(1)
+    expect(admin.locator("#id_network_choice option[value='net:net2']")).to_have_count(1)
+    admin.select_option("#id_disk_template", "plain")
+    admin.select_option("#id_network_choice", "net:net2")
+    admin.get_by_role("button", name="Accept and submit").click()
+    expect(admin.get_by_text("accepted and submitted to")).to_be_visible()
+    admin_context.close()
+
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert (application.cluster_id, application.network_name, application.disk_template) == (beta.pk, "net2", "plain")
+    with greenstalk.Client(settings.BEANSTALK_ADDRESS, watch=settings.BEANSTALK_TUBE) as queue:
+        job = queue.reserve(timeout=5)
+        assert json.loads(job.body) == {"type": "CREATE", "application": application.pk}
+        queue.delete(job)
+
+    # The applicant sees the progress on their own page.
+    page.goto(url + f"/application/{application.pk}/")
+    expect(page.locator("#application-summary")).to_contain_text("submitted")
