@@ -81,8 +81,8 @@ def _start_creation(application_id: int) -> tuple[InstanceApplication, int | Non
             return None
         if application.job_id is not None:
             return application, application.job_id  # created by an earlier handler: follow its job
-        client = client_for(application.cluster, user=application.reviewer)
         try:
+            client = client_for(application.cluster, user=application.reviewer)
             found = _earlier_attempt(client, application)
             if found == "instance":
                 log.info("application #%s: %s already exists with its tag; adopting it", application.pk,
@@ -128,12 +128,8 @@ def _earlier_attempt(client, application: InstanceApplication) -> str | int | No
     it is queued, running or done, else None. An instance of that name without our tag is left for
     Ganeti to refuse in its own words."""
     tag = application_tag(application)
-    try:
-        if tag in client.get_instance_tags(application.hostname):
-            return "instance"
-    except GanetiApiError as exc:
-        if exc.code != 404:
-            raise
+    if tag in _instance_tags(client, application.hostname):
+        return "instance"
     for job in _create_jobs(client, application.hostname):
         ops = [op for op in job.get("ops") or [] if isinstance(op, dict)]
         if job.get("status") not in ("error", "canceled") and any(
@@ -292,11 +288,19 @@ def _follow(application: InstanceApplication, job_id: int) -> None:
 
 def _created_by_us(client, application: InstanceApplication) -> bool:
     try:
-        return application_tag(application) in client.get_instance_tags(application.hostname)
+        return application_tag(application) in _instance_tags(client, application.hostname)
+    except GanetiApiError as exc:
+        raise Retry(f"cluster {application.cluster.slug}: {exc}", delay=RETRY_DELAY) from exc
+
+
+def _instance_tags(client, name: str) -> list[str]:
+    """The tags of instance `name`, [] when there is none (its /tags answers 500 then, the instance 404)."""
+    try:
+        return list(client.get_instance(name).get("tags") or [])
     except GanetiApiError as exc:
         if exc.code == 404:
-            return False
-        raise Retry(f"cluster {application.cluster.slug}: {exc}", delay=RETRY_DELAY) from exc
+            return []
+        raise
 
 
 def _record_end(application_id: int, job_id: int, *, ok: bool, message: str) -> None:

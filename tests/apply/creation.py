@@ -46,7 +46,7 @@ def watcher_env(project_env, tube, settings, transactional_db):
     env = {**project_env, "DATABASE_URL": _database_url(settings), "BEANSTALK_TUBE": tube,
            "EMAIL_BACKEND": settings.EMAIL_BACKEND, "EMAIL_HOST": settings.EMAIL_HOST,
            "EMAIL_PORT": str(settings.EMAIL_PORT), "EMAIL_TIMEOUT": "2", "MANAGERS": ADMIN_ADDRESS,
-           "ADMINS": ADMIN_ADDRESS, "SITE_URL": "http://ganetimgr.test", "LOG_LEVEL": "INFO"}
+           "ADMINS": ADMIN_ADDRESS, "SECRET_KEY": settings.SECRET_KEY, "SITE_URL": "http://ganetimgr.test", "LOG_LEVEL": "INFO"}
     return env
 
 
@@ -93,9 +93,24 @@ def wait_status(application, statuses=("success", "failed"), timeout=60, output=
         if application.status in statuses:
             return application
         if time.monotonic() > deadline:
-            log = "".join(output.lines) if output else ""
+            log = drain(output) if output else ""
             raise AssertionError(f"application #{application.pk} still {application.status} after {timeout}s\n{log}")
         time.sleep(0.1)
+
+
+def drain(output) -> str:
+    """Everything the process printed so far (without waiting)."""
+    import queue as queue_module
+
+    while True:
+        try:
+            line = output._queue.get_nowait()
+        except queue_module.Empty:
+            break
+        if line is None:
+            break
+        output.lines.append(line)
+    return "".join(output.lines)
 
 
 def creates_sent(sim) -> int:
