@@ -27,6 +27,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CLUSTER_INFO_SECONDS = 300
+_FAILED = "failed"
 LIST_FILTERS = {
     "pending": [ApplicationStatus.PENDING],
     "open": list(OPEN_STATUSES),
@@ -104,9 +105,11 @@ def cluster_info(cluster: Cluster) -> dict | None:
             info = client_for(cluster).get_info()
         except GanetiApiError as exc:
             logger.warning("cluster %s: /2/info failed: %s", cluster.slug, exc)
+            # Not asked again before the inventory's retry delay: a dead cluster must not slow every form.
+            cache.set(key, _FAILED, settings.INVENTORY_RETRY_SECONDS)
             return None
         cache.set(key, info, CLUSTER_INFO_SECONDS)
-    return info
+    return None if info == _FAILED else info
 
 
 def _limits_from_ipolicy(info: dict) -> dict | None:

@@ -399,3 +399,19 @@ def test_ssh_keys_url_serves_the_applicants_keys_without_login(client, user):
     wrong = reverse("apply:instance_ssh_keys", args=[application.pk, application.ssh_keys_cookie[:-1] + "x"])
     assert client.get(wrong).status_code == 404
     assert client.get(reverse("apply:instance_ssh_keys", args=[999999, application.ssh_keys_cookie])).status_code == 404
+
+
+def test_a_cluster_that_is_down_leaves_the_form_working_on_the_default_bounds(client, user, cluster, settings):
+    settings.APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
+    cluster.sim.stop()
+    from django.core.cache import cache
+
+    cache.delete(f"apply:cluster-info:{cluster.pk}")
+    client.force_login(user)
+    response = client.get(reverse("apply:apply"))
+    assert response.status_code == 200
+    assert response.context["form"].fields["memory"].max_value == 4096
+    # The failure is remembered for the retry delay: the next form does not wait for the cluster again.
+    from apply.selectors import cluster_info
+
+    assert cache.get(f"apply:cluster-info:{cluster.pk}") == "failed" and cluster_info(cluster) is None
