@@ -55,6 +55,17 @@ def _bounded(field: forms.IntegerField, bounds: tuple[int, int]) -> None:
     field.help_text = _("From %(low)s to %(high)s.") % {"low": low, "high": high}
 
 
+def _bootstrap(fields) -> None:
+    """Bootstrap's classes on the widgets."""
+    for field in fields.values():
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(field.widget, forms.Select):
+            field.widget.attrs.setdefault("class", "form-select")
+        else:
+            field.widget.attrs.setdefault("class", "form-control")
+
+
 class _ResourcesMixin:
     """memory, vcpus, disk_size bounded by `limits`; operating_system from the catalogue."""
 
@@ -107,13 +118,7 @@ class ApplicationForm(_ResourcesMixin, forms.ModelForm):
         if not settings.SHOW_ADMINISTRATIVE_FORM:
             for name in ("admin_contact_name", "admin_contact_email", "admin_contact_phone"):
                 del self.fields[name]
-        for name, field in self.fields.items():
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "form-select")
-            else:
-                field.widget.attrs.setdefault("class", "form-control")
+        _bootstrap(self.fields)
 
     def clean_hostname(self):
         name = clean_hostname(self.cleaned_data.get("hostname"))
@@ -171,13 +176,7 @@ class ReviewForm(_ResourcesMixin, forms.ModelForm):
         limits = dict(selectors.resource_limits([cluster] if cluster else None))
         self._setup_resources(limits, self.instance.operating_system or None)
         self._setup_placement()
-        for name, field in self.fields.items():
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "form-select")
-            else:
-                field.widget.attrs.setdefault("class", "form-control")
+        _bootstrap(self.fields)
 
     def _setup_placement(self):
         placement = self.placement

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -76,8 +77,9 @@ def application_list(request):
     page = Paginator(selectors.application_list(which, search=search), PAGE_SIZE).get_page(request.GET.get("page"))
     filters = [("open", _("Open (pending, approved, failed)")), ("pending", _("Pending")),
                ("completed", _("Completed")), ("all", _("All"))]
+    page_query = urlencode({"show": which, **({"q": search} if search else {})}) + "&"
     return render(request, "apply/application_list.html", {
-        "page": page, "show": which, "q": search, "filters": filters,
+        "page": page, "show": which, "q": search, "filters": filters, "page_query": page_query,
         "may_review": permissions.can_review_applications(request.user)})
 
 

@@ -11,16 +11,10 @@ from playwright.sync_api import expect
 
 from apply import images
 from apply.models import ApplicationStatus, InstanceApplication
+from tests.browser.test_accounts import log_in
 from tests.mail import ADMIN_ADDRESS, link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, url, username, password):
-    page.goto(url + "/user/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("#content button[type=submit]").click()
 
 
 def test_apply_review_accept_and_submit(live_server, page, browser, user, superuser, smtp_sink, simulators,
