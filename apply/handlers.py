@@ -342,14 +342,19 @@ def _mail_outcome(application_id: int) -> None:
                "application_url": _absolute("apply:application_detail", application.pk),
                "review_url": _absolute("apply:application_review", application.pk),
                "site_url": _site_url()}
+    # The managers and, as the original did, the reviewer (who may not be among them).
+    managers = manager_addresses()
+    reviewer_email = application.reviewer.email if application.reviewer else ""
+    if reviewer_email and reviewer_email.lower() not in {address.lower() for address in managers}:
+        managers.append(reviewer_email)
     mails = []
     if application.status == ApplicationStatus.SUCCESS:
         if application.applicant.email:
             mails.append(("apply/email/instance_created", [application.applicant.email],
                           application.language or settings.LANGUAGE_CODE))
-        mails.append(("apply/email/instance_created_managers", manager_addresses(), settings.LANGUAGE_CODE))
+        mails.append(("apply/email/instance_created_managers", managers, settings.LANGUAGE_CODE))
     else:
-        mails.append(("apply/email/instance_failed_managers", manager_addresses(), settings.LANGUAGE_CODE))
+        mails.append(("apply/email/instance_failed_managers", managers, settings.LANGUAGE_CODE))
     for prefix, to, language in mails:
         try:
             send_templated(prefix, context, to, language=language)
