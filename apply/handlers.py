@@ -27,7 +27,7 @@ import time
 
 import gevent
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
@@ -381,8 +381,12 @@ def _instance_url(application: InstanceApplication) -> str:
 @on_connect
 def enqueue_unfinished() -> int:
     """Put a CREATE message for every submitted application (handling one twice is harmless)."""
-    pending = list(InstanceApplication.objects.filter(status=ApplicationStatus.SUBMITTED)
-                   .order_by("pk").values_list("pk", flat=True))
+    try:
+        pending = list(InstanceApplication.objects.filter(status=ApplicationStatus.SUBMITTED)
+                       .order_by("pk").values_list("pk", flat=True))
+    except DatabaseError as exc:  # the database away (or not migrated): the next connect tries again
+        log.warning("could not read the submitted applications to re-enqueue them: %s", str(exc).strip())
+        return 0
     if not pending:
         return 0
     started = time.monotonic()

@@ -10,16 +10,14 @@ from apply.models import ApplicationStatus
 from apply.services import application_submit
 from ganeti.rapi.client import GanetiApiError
 from ganeti.rapi.connection import client_for
-from tests.apply.creation import *  # noqa: F403
 from tests.apply.creation import wait_status
-from tests.testbed import ganeti_testbed  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.real_ganeti, pytest.mark.integration, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
 
 
 @pytest.fixture
-def testbed_cluster(ganeti_testbed, transactional_db):  # noqa: F811
+def testbed_cluster(ganeti_testbed, transactional_db):
     from ganeti.models import Cluster
     from ganeti.services import cluster_save
 

@@ -12,7 +12,6 @@ from apply.handlers import create_request
 from apply.models import ApplicationStatus, InstanceApplication
 from apply.services import application_submit
 from ganeti.rapi.connection import client_for
-from tests.apply.creation import *  # noqa: F403
 from tests.apply.creation import ADMIN_ADDRESS, creates_sent, instances_named, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

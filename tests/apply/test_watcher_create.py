@@ -6,7 +6,6 @@ import pytest
 from apply.models import ApplicationStatus, Organization, QueueProblem
 from apply.services import application_submit
 from ganeti.rapi import inventory
-from tests.apply.creation import *  # noqa: F403
 from tests.apply.creation import ADMIN_ADDRESS, creates_sent, instances_named, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
