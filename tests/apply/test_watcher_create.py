@@ -150,3 +150,25 @@ def test_submitted_while_beanstalkd_is_down_is_created_once_the_watcher_connects
     output.until("re-enqueued 1 submitted application(s)")
     assert wait_status(application, output=output).status == ApplicationStatus.SUCCESS
     assert creates_sent(sim) == 1
+
+
+@pytest.mark.parametrize("status", ["pending", "submitted", "success", "refused", "discarded"])
+def test_only_approved_or_failed_applications_are_submitted(status, simulators, cluster_on, user, superuser, queue,
+                                                            tube, make_application):
+    from apply.services import SubmitRefused
+
+    application = make_application(cluster_on(simulators(instances=1), "sim1"), user, status=status)
+    with pytest.raises(SubmitRefused):
+        application_submit(application=application, user=superuser)
+    application.refresh_from_db()
+    assert application.status == status and queue.stats_tube(tube)["current-jobs-ready"] == 0
+
+
+def test_an_application_without_a_cluster_is_not_submitted(user, superuser, queue, tube, make_application):
+    from apply.services import SubmitRefused
+
+    application = make_application(None, user)
+    with pytest.raises(SubmitRefused, match="Choose the cluster"):
+        application_submit(application=application, user=superuser)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
