@@ -124,17 +124,19 @@ def application_tag(application: InstanceApplication) -> str:
 
 
 def _earlier_attempt(client, application: InstanceApplication) -> str | int | None:
-    """"instance" when the instance exists with this application's tag, a job id when a create job for
-    it is queued, running or done, else None. An instance of that name without our tag is left for
-    Ganeti to refuse in its own words."""
+    """A job id when a create job for it is queued, running or done, else "instance" when the instance
+    exists with this application's tag (its job archived), else None. An instance of that name without
+    our tag is left for Ganeti to refuse in its own words."""
     tag = application_tag(application)
-    if tag in _instance_tags(client, application.hostname):
-        return "instance"
+    # The jobs first: Ganeti adds the instance (with its tags) to its configuration long before the
+    # create job ends (disks, OS install, start), and that job may still fail.
     for job in _create_jobs(client, application.hostname):
         ops = [op for op in job.get("ops") or [] if isinstance(op, dict)]
         if job.get("status") not in ("error", "canceled") and any(
                 op.get("OP_ID") == "OP_INSTANCE_CREATE" and tag in (op.get("tags") or []) for op in ops):
             return int(job["id"])
+    if tag in _instance_tags(client, application.hostname):
+        return "instance"
     return None
 
 

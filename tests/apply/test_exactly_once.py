@@ -128,3 +128,25 @@ def test_two_watchers_on_fifty_approvals_make_fifty_instances(
     for process, _output in watchers:  # both took part or not, neither broke
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_an_instance_whose_create_job_still_runs_is_followed_not_adopted(
+        simulators, cluster_on, user, make_application):
+    """Real Ganeti adds the instance, tags included, to its configuration long before the create job
+    ends (disks, OS install, start) and that job may still fail: a handler that finds both must follow
+    the job, not call the application created. Here the first job made the instance and a second create
+    of the application is still queued when the handler looks."""
+    from apply.handlers import _earlier_attempt, create_instance
+
+    sim = simulators(instances=1, job_duration_ms=3000)
+    cluster = cluster_on(sim, "sim1")
+    application = make_application(cluster, user, hostname="slow.example.org", status=ApplicationStatus.SUBMITTED)
+    client = client_for(cluster)
+    sim.wait_job(client.create_instance(**create_request(application)))
+    live_job = client.create_instance(**create_request(application))  # queued for about a second
+
+    assert _earlier_attempt(client, application) == live_job
+    create_instance({"type": "CREATE", "application": application.pk})
+    application.refresh_from_db()
+    assert application.job_id == live_job and application.status == ApplicationStatus.SUCCESS
+    assert creates_sent(sim) == 2 and len(instances_named(sim, "slow.example.org")) == 1
