@@ -39,7 +39,7 @@ from ganetimgr.queue import QueueUnavailable, beanstalk_client
 from ganetimgr.worker import BadMessage, Retry, handles, on_bury, on_connect
 
 from .models import ApplicationStatus, InstanceApplication, QueueProblem
-from .services import create_message
+from .services import create_message, site_url, ssh_keys_url
 
 log = logging.getLogger("ganetimgr.watcher.create")
 
@@ -228,19 +228,6 @@ def _nodes_of_group(cluster, group: str, template: str) -> dict:
     return placement
 
 
-def ssh_keys_url(application: InstanceApplication) -> str:
-    """The absolute URL the new instance fetches the applicant's SSH keys from (no request here: SITE_URL)."""
-    try:
-        path = reverse("apply:instance_ssh_keys", args=[application.pk, application.ssh_keys_cookie])
-    except NoReverseMatch:
-        path = f"/application/{application.pk}/{application.ssh_keys_cookie}/ssh_keys"
-    return _site_url() + path
-
-
-def _site_url() -> str:
-    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-
-
 # -- following the job ---------------------------------------------------------------------------------
 
 
@@ -341,9 +328,8 @@ def _mail_outcome(application_id: int) -> None:
     application = InstanceApplication.objects.select_related("applicant", "cluster", "reviewer").get(
         pk=application_id)
     context = {"application": application, "instance_url": _instance_url(application),
-               "application_url": _absolute("apply:application_detail", application.pk),
-               "review_url": _absolute("apply:application_review", application.pk),
-               "site_url": _site_url()}
+               "application_url": site_url(reverse("apply:application_detail", args=[application.pk])),
+               "review_url": site_url(reverse("apply:application_review", args=[application.pk]))}
     # The managers and, as the original did, the reviewer (who may not be among them).
     managers = manager_addresses()
     reviewer_email = application.reviewer.email if application.reviewer else ""
@@ -364,17 +350,12 @@ def _mail_outcome(application_id: int) -> None:
             log.error("application #%s: mail %s to %s not sent: %s", application.pk, prefix, ", ".join(to), exc)
 
 
-def _absolute(name: str, *args) -> str:
-    try:
-        return _site_url() + reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
 def _instance_url(application: InstanceApplication) -> str:
     with translation.override(None):
-        return (_absolute("ganeti:instance_detail", application.cluster.slug, application.hostname)
-                or _site_url() + "/")
+        try:
+            return site_url(reverse("ganeti:instance_detail", args=[application.cluster.slug, application.hostname]))
+        except NoReverseMatch:
+            return site_url("/")
 
 
 # -- start-up recovery and buried messages -------------------------------------------------------------

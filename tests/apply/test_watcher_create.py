@@ -75,6 +75,7 @@ def test_a_ganeti_failure_fails_the_application_with_ganetis_words_and_a_resubmi
     assert instances_named(sim, "big.example.org") == []
     failure = smtp_sink.wait_for(ADMIN_ADDRESS, "Instance creation failure for big.example.org", timeout=10)
     assert "Not enough memory" in failure["body"]
+    assert f"http://ganetimgr.test/application/{application.pk}/review/" in failure["body"]
     assert smtp_sink.to("alice@example.org") == []
 
     application.memory = 2048  # the reviewer fixes it and submits again
@@ -172,3 +173,25 @@ def test_an_application_without_a_cluster_is_not_submitted(user, superuser, queu
         application_submit(application=application, user=superuser)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
+
+
+def test_the_create_request_hands_the_instance_the_absolute_ssh_keys_url(settings, client, user, make_application):
+    from accounts.models import SshKey
+    from apply import images
+    from apply.handlers import create_request
+    from ganeti.models import Cluster
+
+    settings.SITE_URL = "https://ganetimgr.test"
+    settings.IMAGES_URL = settings.OPERATING_SYSTEMS_URLS = settings.SNF_OPERATING_SYSTEMS_URLS = []
+    settings.OPERATING_SYSTEMS = {"img": {"description": "Image", "provider": "image+default",
+                                          "osparams": {"img_id": "debian"}, "ssh_key_param": "img_ssh_key_url"}}
+    images.invalidate()
+    SshKey.objects.create(user=user, key_type="ssh-ed25519", public_key="AAAAC3NzaKEY1", comment="alice@laptop",
+                          fingerprint="SHA256:one")
+    cluster = Cluster.objects.create(hostname="127.0.0.1", port=1, slug="offline")
+    application = make_application(cluster, user, operating_system="img")
+
+    url = create_request(application)["osparams"]["img_ssh_key_url"]
+    path = f"/application/{application.pk}/{application.ssh_keys_cookie}/ssh_keys"
+    assert url == "https://ganetimgr.test" + path
+    assert client.get(path).content.decode() == "ssh-ed25519 AAAAC3NzaKEY1 alice@laptop\n"
