@@ -162,8 +162,8 @@ class ReviewForm(_ResourcesMixin, forms.ModelForm):
         self.fields["cluster"].required = True
         self.fields["cluster"].empty_label = _("Choose a cluster")
         if cluster is None:
-            cluster_pk = self.data.get(self.add_prefix("cluster")) if self.is_bound else None
-            if cluster_pk and str(cluster_pk).isdigit():
+            cluster_pk = selectors.pk_or_none(self.data.get(self.add_prefix("cluster"))) if self.is_bound else None
+            if cluster_pk is not None:
                 cluster = clusters.filter(pk=cluster_pk).first()
             elif self.instance.cluster_id:
                 cluster = clusters.filter(pk=self.instance.cluster_id).first()

@@ -21,7 +21,7 @@ from .models import HOSTNAME_HOLDING_STATUSES, OPEN_STATUSES, ApplicationStatus,
 __all__ = [
     "application_list", "applications_of", "application_for_user", "pending_count", "hostname_in_use",
     "networks_for_user", "creation_clusters", "cluster_info", "resource_limits", "placement_options",
-    "Placement", "CLUSTER_INFO_SECONDS",
+    "Placement", "CLUSTER_INFO_SECONDS", "pk_or_none",
 ]
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,13 @@ LIST_FILTERS = {
                   ApplicationStatus.DISCARDED],
     "all": None,
 }
+
+
+def pk_or_none(value) -> int | None:
+    """A primary key from a query or form parameter: plain ASCII digits, else None (str.isdigit alone
+    takes "²", which int() and the database refuse)."""
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 # -- applications -----------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def application_list(request):
     which = request.GET.get("show", "open")
     if which not in selectors.LIST_FILTERS:
         which = "open"
-    search = request.GET.get("q", "").strip()[:100]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]  # PostgreSQL text holds no NUL
     page = Paginator(selectors.application_list(which, search=search), PAGE_SIZE).get_page(request.GET.get("page"))
     filters = [("open", _("Open (pending, approved, failed)")), ("pending", _("Pending")),
                ("completed", _("Completed")), ("all", _("All"))]
@@ -168,12 +168,12 @@ def placement_options(request):
     """The placement part of the review form for another cluster (htmx swaps it in)."""
     if not permissions.can_review_applications(request.user):
         raise PermissionDenied
-    cluster = selectors.creation_clusters().filter(pk=request.GET.get("cluster") or 0).first() \
-        if str(request.GET.get("cluster", "")).isdigit() else None
+    cluster_pk = selectors.pk_or_none(request.GET.get("cluster"))
+    cluster = selectors.creation_clusters().filter(pk=cluster_pk).first() if cluster_pk is not None else None
     application = None
-    pk = request.GET.get("application", "")
-    if pk.isdigit():
-        application = selectors.application_for_user(request.user, int(pk))
+    pk = selectors.pk_or_none(request.GET.get("application"))
+    if pk is not None:
+        application = selectors.application_for_user(request.user, pk)
     form = ReviewForm(instance=application or InstanceApplication(), cluster=cluster)
     return render(request, "apply/_placement.html", {"form": form})
 

@@ -330,6 +330,20 @@ def test_placement_fragment_for_another_cluster(client, reviewer, user, cluster)
     assert client.get(reverse("apply:placement_options"), {"cluster": cluster.pk}).status_code == 403
 
 
+def test_odd_parameters_are_answered_not_server_errors(client, user, reviewer, cluster):
+    """A NUL in the search (PostgreSQL text refuses it) and digits that are not ASCII ("²".isdigit() is True)."""
+    application = make_application(user)
+    client.force_login(reviewer)
+    page = client.get(reverse("apply:application_list"), {"show": "all", "q": "vm1\x00"})
+    assert page.status_code == 200 and [a.hostname for a in page.context["page"].object_list] == ["vm1.example.org"]
+    fragment = client.get(reverse("apply:placement_options"), {"cluster": "²", "application": "²"})
+    assert fragment.status_code == 200  # the only cluster open for creation is offered
+    response = client.post(reverse("apply:application_review", args=[application.pk]),
+                           {**review_data(cluster), "cluster": "²"})
+    assert response.status_code == 200 and "cluster" in response.context["form"].errors
+    assert InstanceApplication.objects.get(pk=application.pk).status == ApplicationStatus.PENDING
+
+
 def test_reject_needs_a_reason_and_mails_it_in_the_applicants_language(client, user, reviewer, smtp_sink):
     application = make_application(user, language="el")
     client.force_login(reviewer)
