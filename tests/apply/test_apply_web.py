@@ -344,7 +344,7 @@ def test_odd_parameters_are_answered_not_server_errors(client, user, reviewer, c
     assert InstanceApplication.objects.get(pk=application.pk).status == ApplicationStatus.PENDING
 
 
-def test_reject_needs_a_reason_and_mails_it_in_the_applicants_language(client, user, reviewer, smtp_sink):
+def test_reject_needs_a_reason_and_mails_it_in_the_applicants_language(client, user, reviewer, cluster, smtp_sink):
     application = make_application(user, language="el")
     client.force_login(reviewer)
     url = reverse("apply:application_review", args=[application.pk])
@@ -358,14 +358,12 @@ def test_reject_needs_a_reason_and_mails_it_in_the_applicants_language(client, u
     mail = smtp_sink.wait_for("alice@example.org", "vm1.example.org")
     assert "No lab budget left this year." in mail["body"]
     assert "απορρίφθηκε" in mail["subject"]  # Greek, the language she applied in
-    # A refused application cannot be reviewed again.
-    response = client.post(url, review_data_from(application))
-    assert InstanceApplication.objects.get(pk=application.pk).status == ApplicationStatus.REFUSED
-
-
-def review_data_from(application):
-    return {"hostname": application.hostname, "memory": 1024, "vcpus": 1, "disk_size": 5, "operating_system": "debian",
-            "action": "accept"}
+    # A refused application cannot be reviewed again: a valid review form changes nothing.
+    response = client.post(url, review_data(cluster, memory=2048), follow=True)
+    assert "cannot be reviewed any more" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REFUSED and application.memory == 1024
+    assert application.cluster is None
 
 
 def test_failed_application_shows_ganetis_words_and_can_be_resubmitted(client, user, reviewer, cluster, settings,
@@ -410,7 +408,8 @@ def test_ssh_keys_url_serves_the_applicants_keys_without_login(client, user):
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == "ssh-ed25519 AAAAC3NzaKEY1 alice@laptop\n"
-    wrong = reverse("apply:instance_ssh_keys", args=[application.pk, application.ssh_keys_cookie[:-1] + "x"])
+    cookie = application.ssh_keys_cookie
+    wrong = reverse("apply:instance_ssh_keys", args=[application.pk, cookie[:-1] + ("x" if cookie[-1] != "x" else "y")])
     assert client.get(wrong).status_code == 404
     assert client.get(reverse("apply:instance_ssh_keys", args=[999999, application.ssh_keys_cookie])).status_code == 404
 
