@@ -27,7 +27,7 @@ import time
 
 import gevent
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
@@ -61,12 +61,14 @@ def create_instance(message: dict) -> None:
     application_id = message.get("application")
     if isinstance(application_id, bool) or not isinstance(application_id, int):
         raise BadMessage("CREATE message without an integer 'application'")
-    started = _start_creation(application_id)
-    if started is None:
-        return
-    application, job_id = started
-    if job_id is not None:
-        _follow(application, job_id)
+    try:
+        started = _start_creation(application_id)
+        if started is not None and started[1] is not None:
+            _follow(*started)
+    except (OperationalError, InterfaceError) as exc:
+        # The database away for a moment: the transaction rolled back, so the next try starts over (and
+        # finds a create sent meanwhile). Buried, the application would wait for a watcher restart.
+        raise Retry(f"application #{application_id}: database: {str(exc).strip()}", delay=RETRY_DELAY) from exc
 
 
 def _start_creation(application_id: int) -> tuple[InstanceApplication, int | None] | None:

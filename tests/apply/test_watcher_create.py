@@ -195,3 +195,25 @@ def test_the_create_request_hands_the_instance_the_absolute_ssh_keys_url(setting
     path = f"/application/{application.pk}/{application.ssh_keys_cookie}/ssh_keys"
     assert url == "https://ganetimgr.test" + path
     assert client.get(path).content.decode() == "ssh-ed25519 AAAAC3NzaKEY1 alice@laptop\n"
+
+
+def test_a_database_outage_retries_the_message_instead_of_burying_it(transactional_db, user, make_application):
+    """Buried, the application would stay submitted until a watcher restart; released, it is tried again."""
+    from django.db import connection
+
+    from apply.handlers import create_instance
+    from ganetimgr.worker import Retry
+    from tests.helpers import free_port
+
+    application = make_application(None, user, status=ApplicationStatus.SUBMITTED)
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = free_port()  # nothing listens there
+    try:
+        with pytest.raises(Retry, match="database"):
+            create_instance({"type": "CREATE", "application": application.pk})
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED and application.job_id is None
