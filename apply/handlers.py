@@ -30,6 +30,8 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ganeti.rapi import inventory
 from ganeti.rapi.client import FINALIZED_JOB_STATUSES, GanetiApiError
@@ -184,8 +186,8 @@ def create_request(application: InstanceApplication) -> dict:
         os_params = images.os_create_params(application.operating_system, application=application,
                                             ssh_keys_url=ssh_keys_url(application))
     except KeyError:
-        raise CreationRefused(f"The operating system {application.operating_system!r} is not in the catalogue "
-                              "(any more); choose another one at review.") from None
+        raise CreationRefused(_("The operating system %(os)s is not in the catalogue (any more); choose another "
+                                "one at review.") % {"os": application.operating_system}) from None
 
     request = {
         "name": application.hostname, "disk_template": template, "disks": [disk], "nics": [_nic(application)],
@@ -223,7 +225,10 @@ def _nodes_of_group(cluster, group: str, template: str) -> dict:
              and not node.get("offline") and not node.get("drained")]
     needed = 2 if template == "drbd" else 1
     if len(nodes) < needed:
-        raise CreationRefused(f"The node group {group} has no {needed} usable node(s) for a {template} instance.")
+        raise CreationRefused(ngettext(
+            "The node group %(group)s has no usable node for a %(template)s instance.",
+            "The node group %(group)s has no %(needed)d usable nodes for a %(template)s instance.", needed)
+            % {"group": group, "needed": needed, "template": template})
     placement = {"pnode": nodes[0]["name"]}
     if template == "drbd":
         placement["snode"] = nodes[1]["name"]
@@ -270,7 +275,7 @@ def _follow(application: InstanceApplication, job_id: int) -> None:
     except GanetiApiError as exc:
         raise Retry(f"job {job_id} on {application.cluster.slug}: {exc}", delay=RETRY_DELAY) from exc
     ok = job["status"] == "success"
-    message = "" if ok else (job.get("error_message") or f"The job ended {job['status']}.")
+    message = "" if ok else (job.get("error_message") or _("The job ended %(status)s.") % {"status": job["status"]})
     if not ok and _created_by_us(client, application):
         # "already in the cluster" from a repeated create, or a job Ganeti forgot: the instance is ours.
         ok, message = True, ""

@@ -217,3 +217,27 @@ def test_a_database_outage_retries_the_message_instead_of_burying_it(transaction
         connection.settings_dict["PORT"] = port
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED and application.job_id is None
+
+
+def test_an_os_gone_from_the_catalogue_fails_the_application_in_the_sites_language(
+        simulators, cluster_on, user, settings, make_application):
+    from django.utils import translation
+
+    from apply import images
+    from apply.handlers import create_instance
+
+    settings.IMAGES_URL = settings.OPERATING_SYSTEMS_URLS = settings.SNF_OPERATING_SYSTEMS_URLS = []
+    images.invalidate()
+    sim = simulators(instances=1)
+    cluster = cluster_on(sim, "sim1")
+    gone = make_application(cluster, user, operating_system="windows-95", status=ApplicationStatus.SUBMITTED)
+    greek = make_application(cluster, user, operating_system="windows-95", status=ApplicationStatus.SUBMITTED)
+    create_instance({"type": "CREATE", "application": gone.pk})
+    with translation.override("el"):
+        create_instance({"type": "CREATE", "application": greek.pk})
+    gone.refresh_from_db()
+    greek.refresh_from_db()
+    assert gone.status == greek.status == ApplicationStatus.FAILED
+    assert gone.backend_message.startswith("The operating system windows-95 is not in the catalogue")
+    assert greek.backend_message.startswith("Το λειτουργικό σύστημα windows-95 δεν υπάρχει")
+    assert creates_sent(sim) == 0
