@@ -318,7 +318,8 @@ def _finish_locked(application: InstanceApplication, job_id: int | None, *, ok: 
     application.save(update_fields=["status", "backend_message", "finished_at", "updated_at"])
     log.info("application #%s: %s %s%s", application.pk, application.hostname,
              "created" if ok else "failed", f": {message}" if message else "")
-    transaction.on_commit(lambda: _mail_outcome(application.pk))
+    # robust: whatever goes wrong in the mails (logged) must not bury a message whose instance exists.
+    transaction.on_commit(lambda: _mail_outcome(application.pk), robust=True)
     return application
 
 

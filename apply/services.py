@@ -140,7 +140,7 @@ def application_file(*, form, user, language: str = "") -> InstanceApplication:
             changed.append("telephone")
         if changed:
             profile.save(update_fields=changed)
-        transaction.on_commit(lambda: _mail_managers_new(application))
+        transaction.on_commit(lambda: _mail_managers_new(application), robust=True)
     log.info("application #%s (%s) filed by %s", application.pk, application.hostname, user.username)
     return application
 
