@@ -1,9 +1,9 @@
 from django.urls import path
 
-from . import views
+from .views import instances
 
 app_name = "ganeti"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", instances.home, name="home"),
 ]

@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from .selectors import cluster_list
+from ganeti.selectors import cluster_list
 
 
 def home(request):
