@@ -7,7 +7,7 @@ from .models import Cluster
 from .rapi.client import fetch_certificate_fingerprint
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
-           "cluster_forget_certificate"]
+           "cluster_forget_certificate", "instance_job_started", "instance_job_ended"]
 
 
 def cluster_save(*, cluster: Cluster, new_password: str = "") -> Cluster:
@@ -51,3 +51,60 @@ def cluster_forget_certificate(*, clusters) -> int:
     return Cluster.objects.filter(pk__in=[c.pk for c in clusters], tls_mode=TlsModeChoices.PIN).exclude(
         tls_fingerprint="").update(tls_fingerprint="")
 
+
+
+# -- instances (H4a) -------------------------------------------------------------------------------
+
+
+def instance_job_started(*, cluster: Cluster, instance_name: str, job_id: int, action: str, user) -> dict:
+    """A job was submitted for an instance: set its action lock ("job pending" on every page), mark the
+    cluster's snapshots outdated, and, once the transaction commits, ask the watcher to follow the job
+    (the JOB handler releases the lock when it ends)."""
+    import time
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from ganetimgr.queue import enqueue
+
+    from .rapi import inventory
+    from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key
+
+    lock = {"job_id": int(job_id), "action": action, "since": time.time(),
+            "user": getattr(user, "username", user) or ""}
+    cache.set(instance_job_key(cluster, instance_name), lock, timeout=INSTANCE_JOB_LOCK_SECONDS)
+    inventory.invalidate(cluster, ("instances", "jobs"))
+    message = {"type": "JOB", "cluster": cluster.slug, "job_id": int(job_id), "instance": instance_name,
+               "action": action}
+    transaction.on_commit(lambda: _enqueue_job_message(message, enqueue))
+    return lock
+
+
+def instance_job_ended(*, cluster: Cluster, instance_name: str, job_id: int) -> bool:
+    """Release the instance's action lock if it is still this job's; mark the snapshots outdated."""
+    from django.core.cache import cache
+
+    from .rapi import inventory
+    from .selectors import instance_job_key
+
+    key = instance_job_key(cluster, instance_name)
+    lock = cache.get(key)
+    released = bool(lock and lock.get("job_id") == int(job_id))
+    if released:
+        cache.delete(key)
+    inventory.invalidate(cluster, ("instances", "jobs"))
+    return released
+
+
+def _enqueue_job_message(message: dict, enqueue) -> None:
+    """The lock still ends after INSTANCE_JOB_LOCK_SECONDS, or when a page sees the job ended, if the
+    queue is down: the action itself was done, so this must not fail the request."""
+    import logging
+
+    from ganetimgr.queue import QueueUnavailable
+
+    try:
+        enqueue(message)
+    except QueueUnavailable as exc:
+        logging.getLogger(__name__).warning("job %s/%s not followed by the watcher: %s",
+                                            message["cluster"], message["job_id"], exc)

@@ -41,10 +41,11 @@ from django.utils.translation import gettext as _
 from ..selectors import cluster_list
 from .client import GanetiApiError
 from .connection import client_for
-from .objects import INSTANCE_COLUMNS, ClusterRef, Instance, Node, instance_values_from_bulk
+from .objects import INSTANCE_COLUMNS, ClusterRef, Instance, LiveInstance, Node, instance_values_from_bulk
 
 __all__ = [
     "KINDS", "ClusterError", "InventoryResult", "describe_error", "find_instance", "instances", "invalidate",
+    "live_instance",
     "nodes", "refresh", "rows",
 ]
 
@@ -162,6 +163,18 @@ def find_instance(cluster, name: str) -> Instance | None:
         if instance.name == name:
             return instance
     return None
+
+
+def live_instance(cluster, name: str) -> LiveInstance | None:
+    """One instance read now from its cluster, not from the snapshot; None when the cluster does not
+    have it. Raises GanetiApiError when the cluster fails."""
+    try:
+        row = client_for(cluster).get_instance(name)
+    except GanetiApiError as exc:
+        if exc.code == 404:
+            return None
+        raise
+    return LiveInstance(ClusterRef.of(cluster), row, settings.GANETI_TAG_PREFIX)
 
 
 # -- writes ----------------------------------------------------------------------------------------
