@@ -7,7 +7,8 @@ from .models import Cluster
 from .rapi.client import fetch_certificate_fingerprint
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
-           "cluster_forget_certificate", "instance_job_started", "instance_job_ended"]
+           "cluster_forget_certificate", "instance_job_started", "instance_job_ended",
+           "instance_job_finished"]
 
 
 def cluster_save(*, cluster: Cluster, new_password: str = "") -> Cluster:
@@ -108,3 +109,42 @@ def _enqueue_job_message(message: dict, enqueue) -> None:
     except QueueUnavailable as exc:
         logging.getLogger(__name__).warning("job %s/%s not followed by the watcher: %s",
                                             message["cluster"], message["job_id"], exc)
+
+
+def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, action: str = "") -> bool:
+    """A job of ours ended (seen by the watcher, the detail page's poll or the list): release the lock,
+    and, the first time this job's end is seen (a marker in the cache), record the outcome in the job's audit
+    entries and, after a successful reboot, remove the instance's `needsreboot` tag. True when this
+    call released the lock."""
+    from django.utils.translation import gettext
+
+    from auditlog.services import audit_add_details
+
+    from .rapi.client import GanetiApiError
+    from .rapi.connection import client_for
+
+    from django.core.cache import cache
+
+    job_id = int(job["id"])
+    released = instance_job_ended(cluster=cluster, instance_name=instance_name, job_id=job_id)
+    if not cache.add(f"instance-job-done:{cluster.pk}:{job_id}", 1, timeout=86400):
+        return released  # another process recorded this end already
+    status = job.get("status")
+    if status == "success":
+        outcome = gettext("Job %(id)s ended: success.") % {"id": job_id}
+    else:
+        outcome = gettext("Job %(id)s ended: %(status)s. %(error)s") % {
+            "id": job_id, "status": status, "error": job.get("error_message") or ""}
+    audit_add_details(cluster_slug=cluster.slug, job_id=job_id, details=outcome.strip())
+    if status == "success" and action == "reboot":
+        tag = f"{settings.GANETI_TAG_PREFIX}:needsreboot"
+        try:
+            client = client_for(cluster)
+            if tag in client.get_instance_tags(instance_name):
+                client.delete_instance_tags(instance_name, [tag])
+        except GanetiApiError as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("%s/%s: needsreboot tag not removed: %s", cluster.slug,
+                                                instance_name, exc)
+    return released

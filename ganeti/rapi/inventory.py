@@ -107,6 +107,9 @@ class InventoryResult:
     items: list = field(default_factory=list)
     errors: list[ClusterError] = field(default_factory=list)
     ages: dict[str, float] = field(default_factory=dict)
+    # Per cluster slug, the time of the snapshot its items come from: what derived data (a sorted
+    # list, a search index) can be remembered under, since the items of one snapshot never change.
+    versions: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed_clusters(self) -> list[ClusterRef]:
@@ -272,12 +275,14 @@ def _collect(kind: str, clusters, *, retry_missing_rows: bool = True) -> Invento
                 continue
             result.items.extend(items)
             result.ages[cluster.slug] = now - meta["fetched_at"]
+            result.versions[cluster.slug] = _built[(cluster.pk, kind)][0]
     if missing_rows and retry_missing_rows:
         cache.delete_many([_key(cluster.pk, kind, "meta") for cluster in missing_rows])
         retry = _collect(kind, missing_rows, retry_missing_rows=False)
         result.items.extend(retry.items)
         result.errors.extend(retry.errors)
         result.ages.update(retry.ages)
+        result.versions.update(retry.versions)
     return result
 
 
