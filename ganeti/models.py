@@ -180,6 +180,10 @@ class InstanceActionRequest(models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="action_requests",
                                 verbose_name=_("cluster"))
     instance_name = models.CharField(_("instance"), max_length=255)
+    instance_uuid = models.CharField(
+        _("instance UUID"), max_length=64, blank=True,
+        help_text=_("Ganeti's UUID of the instance asked about: a link never acts on another instance that "
+                    "later took the same name."))
     action = models.CharField(_("action"), max_length=16, choices=InstanceAction.choices)
     new_name = models.CharField(_("new name"), max_length=255, blank=True, help_text=_("Renames only."))
     operating_system = models.CharField(
