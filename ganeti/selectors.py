@@ -186,3 +186,57 @@ def instance_labels(instance, *, pending: dict | None, locked_nodes=frozenset(),
     if unreachable:
         labels.append("unreachable")
     return labels
+
+
+# -- instance changes (H4b) ------------------------------------------------------------------------
+
+__all__ += ["cluster_os_variants", "owner_lookup"]
+
+# /2/os makes Ganeti ask every node: costly, and it changes only when an admin installs an OS.
+OS_VARIANTS_CACHE_SECONDS = 600
+
+
+def cluster_os_variants(cluster) -> list[str]:
+    """The cluster's OS names with their variants (GET /2/os), cached; GanetiApiError when the
+    cluster does not answer and nothing is cached."""
+    from django.core.cache import cache
+
+    from .rapi.connection import client_for
+
+    key = f"cluster-os:{cluster.pk}"
+    variants = cache.get(key)
+    if variants is None:
+        variants = sorted(client_for(cluster).get_os())
+        cache.set(key, variants, OS_VARIANTS_CACHE_SECONDS)
+    return variants
+
+
+def owner_lookup(user, query: str, *, limit: int = 20) -> list[dict]:
+    """Active users and groups whose name (or a user's full name or e-mail) contains `query`, for the
+    owners editor: [{"id": "u:<name>"|"g:<name>", "type", "name", "label", "email"?}]. E-mail
+    addresses only for helpdesk and superusers; nothing for fewer than 2 characters."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models import Q
+
+    from .permissions import can_view_all_instances
+
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    show_email = can_view_all_instances(user)
+    match = Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+    if show_email:
+        match |= Q(email__icontains=query)
+    users = get_user_model().objects.filter(match, is_active=True).order_by("username")[:limit]
+    results = []
+    for found in users:
+        full_name = found.get_full_name()
+        entry = {"id": f"u:{found.username}", "type": "user", "name": found.username,
+                 "label": f"{found.username} ({full_name})" if full_name else found.username}
+        if show_email:
+            entry["email"] = found.email
+        results.append(entry)
+    for group in Group.objects.filter(name__icontains=query).order_by("name")[:limit]:
+        results.append({"id": f"g:{group.name}", "type": "group", "name": group.name, "label": group.name})
+    return results
