@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ganetimgr.crypto import decrypt_secret, encrypt_secret
@@ -191,7 +192,7 @@ class InstanceActionRequest(models.Model):
         help_text=_("Reinstalls only: the OS variant to install; empty keeps the instance's own."))
     token_hash = models.CharField(_("link hash"), max_length=64, unique=True, editable=False,
                                   help_text=_("SHA-256 of the e-mailed link's secret; the secret is not kept."))
-    created = models.DateTimeField(_("requested"), auto_now_add=True)
+    created = models.DateTimeField(_("requested"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided"), null=True, blank=True,
@@ -209,6 +210,4 @@ class InstanceActionRequest(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        from django.utils import timezone
-
         return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()

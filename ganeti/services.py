@@ -250,7 +250,7 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
         action_request = InstanceActionRequest.objects.create(
             user=user, cluster=cluster, instance_name=instance.name, instance_uuid=instance.raw.get("uuid") or "",
             action=action, new_name=new_name, operating_system=operating_system, token_hash=_token_hash(token),
-            expires_at=now + timedelta(days=settings.INSTANCE_ACTION_ACTIVE_DAYS),
+            created=now, expires_at=now + timedelta(days=settings.INSTANCE_ACTION_ACTIVE_DAYS),
         )
         context = {
             "user": user, "action": action, "action_request": action_request, "cluster": cluster,
