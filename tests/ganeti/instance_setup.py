@@ -6,7 +6,6 @@ from django.core.cache import cache
 
 from ganeti.rapi import inventory
 from ganeti.selectors import _derived
-from tests.helpers import add_cluster
 
 PREFIX = "ganetimgr"
 
