@@ -60,6 +60,11 @@ def instance_change(check, methods=("GET", "POST")):
     return decorator
 
 
+def _posted(request):
+    """The POSTed data to bind a form to, also when empty (an unticked checkbox posts nothing)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _detail(cluster, instance_name: str) -> str:
     return reverse("ganeti:instance_detail", args=[cluster.slug, instance_name])
 
@@ -91,7 +96,7 @@ def instance_reinstall(request, cluster, instance):
         variants = cluster_os_variants(cluster)
     except GanetiApiError as exc:
         return _cluster_failed(request, exc, instance_name=instance.name)
-    form = ReinstallForm(request.POST or None, os_variants=variants, current_os=instance.os)
+    form = ReinstallForm(_posted(request), os_variants=variants, current_os=instance.os)
     if request.method == "POST":
         if not form.is_valid():
             return _page(request, cluster, instance, title=title, form=form, intro=intro, status=400,
@@ -136,7 +141,7 @@ def instance_rename(request, cluster, instance):
     title = _("Rename")
     intro = _("Renaming changes the instance's name in Ganeti; update your DNS to match. We mail you a link: "
               "nothing happens until you open it and confirm.")
-    form = RenameForm(request.POST or None, current_name=instance.name)
+    form = RenameForm(_posted(request), current_name=instance.name)
     running = instance.admin_state != "down" or bool(instance.oper_state)
     stopped_first = _("Only a stopped instance can be renamed: shut it down first (and make sure nothing starts "
                       "it again).") if running else ""
@@ -229,7 +234,7 @@ def instance_config(request, cluster, instance):
     """Hypervisor parameters an owner may change. Only owners (can_change_instance) may POST: the old
     ganetimgr accepted this form from anyone who could see the instance."""
     title = _("Configuration")
-    form = ConfigurationForm(request.POST or None, hvparams=instance.hvparams)
+    form = ConfigurationForm(_posted(request), hvparams=instance.hvparams)
     running = instance.status == "running" or bool(instance.oper_state)
     page = functools.partial(_page, request, cluster, instance, title=title, form=form, button=_("Save"),
                              intro=_("Changes to a running instance apply when it next starts: reboot it then."))
@@ -266,7 +271,7 @@ def instance_owners(request, cluster, instance):
     """Owners as tags: POST the complete wanted list of owners (u:<user>, g:<group>); the difference
     is tagged and untagged. Leaving no owner at all is for superusers only."""
     users, groups = sorted(instance.meanings.users), sorted(instance.meanings.groups)
-    form = OwnersForm(request.POST or None, current_users=users, current_groups=groups,
+    form = OwnersForm(_posted(request), current_users=users, current_groups=groups,
                       may_leave_none=request.user.is_superuser)
     context = {"owner_users": users, "owner_groups": groups}
     page = functools.partial(_page, request, cluster, instance, title=_("Owners"), form=form, button=_("Save"),
@@ -307,7 +312,7 @@ def owner_lookup(request):
 
 @instance_change(permissions.can_lock_instance)
 def instance_lock(request, cluster, instance):
-    form = LockForm(request.POST or None, initial={"locked": instance.meanings.admin_locked})
+    form = LockForm(_posted(request), initial={"locked": instance.meanings.admin_locked})
     page = functools.partial(_page, request, cluster, instance, title=_("Admin lock"), form=form, button=_("Save"),
                              intro=_("A locked instance refuses its owners' actions until it is unlocked."))
     if request.method == "GET":
@@ -331,7 +336,7 @@ def instance_lock(request, cluster, instance):
 @instance_change(permissions.can_isolate_instance)
 def instance_isolate(request, cluster, instance):
     whitelist = instance.meanings.whitelist_ip or ""
-    form = IsolationForm(request.POST or None, initial={"isolated": instance.meanings.isolated,
+    form = IsolationForm(_posted(request), initial={"isolated": instance.meanings.isolated,
                                                        "whitelist_ip": whitelist})
     page = functools.partial(
         _page, request, cluster, instance, title=_("Isolation"), form=form, button=_("Save"),
