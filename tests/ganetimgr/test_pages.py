@@ -74,14 +74,15 @@ def sidebar_links(client):
 
 def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     client.force_login(user)
-    assert sidebar_links(client) == ["/"]
+    assert sidebar_links(client) == ["/", "/history/"]
     user.user_permissions.add(Permission.objects.get(codename="view_cluster"))
-    assert sidebar_links(client) == ["/"]  # the admin would refuse a user who is not staff
+    assert sidebar_links(client) == ["/", "/history/"]  # the admin would refuse a user who is not staff
     user.is_staff = True
     user.save()
-    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/"]
+    assert sidebar_links(client) == ["/", "/history/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
-    assert sidebar_links(client) == ["/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
+    assert sidebar_links(client) == ["/", "/history/", "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/",
+                                     "/admin/"]
 
 
 def test_language_switch_is_a_post_that_sticks(client, user):
