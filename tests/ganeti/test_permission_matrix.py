@@ -29,6 +29,12 @@ def statuses(anonymous, other, owner, group_owner, helpdesk, superuser):
 VIEW_GET = statuses(LOGIN, 404, 200, 200, 200, 200)
 NOT_ALLOWED = statuses(LOGIN, 405, 405, 405, 405, 405)
 OPERATE_POST = statuses(LOGIN, 404, 302, 302, 403, 302)
+# -- instance changes (H4b)
+CHANGE_GET = statuses(LOGIN, 404, 200, 200, 403, 200)
+MAIL_POST = statuses(LOGIN, 404, 302, 302, 403, 302)
+CHANGE_EMPTY_POST = statuses(LOGIN, 404, 400, 400, 403, 400)
+ADMIN_GET = statuses(LOGIN, 404, 403, 403, 403, 200)       # helpdesk here lacks can_lock/can_isolate
+ADMIN_POST = statuses(LOGIN, 404, 403, 403, 403, 302)
 
 MATRIX = [
     # (url name, method, expected statuses, effect of an allowed request)
@@ -43,10 +49,44 @@ MATRIX = [
     ("instance_reboot", "GET", NOT_ALLOWED, None),
     ("instance_reboot", "POST", OPERATE_POST, "job"),
     # -- rows of instance changes (H4b) below
+    ("instance_reinstall", "GET", CHANGE_GET, None),
+    ("instance_reinstall", "POST", MAIL_POST, None),       # mails a link: nothing on the cluster yet
+    ("instance_destroy", "GET", CHANGE_GET, None),
+    ("instance_destroy", "POST", MAIL_POST, None),
+    ("instance_destroy", "DELETE", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    ("instance_rename", "GET", CHANGE_GET, None),
+    ("instance_rename", "POST", CHANGE_EMPTY_POST, None),  # the instance runs and no name is given: 400
+    ("instance_config", "GET", CHANGE_GET, None),
+    ("instance_config", "POST", CHANGE_EMPTY_POST, None),
+    ("instance_owners", "GET", CHANGE_GET, None),
+    # an empty list of owners: refused (400) but for a superuser, who may leave an instance ownerless
+    ("instance_owners", "POST", statuses(LOGIN, 404, 400, 400, 403, 302), "job"),
+    ("instance_lock", "GET", ADMIN_GET, None),
+    ("instance_lock", "POST", ADMIN_POST, None),            # "not locked" when it is not: nothing to do
+    ("instance_isolate", "GET", ADMIN_GET, None),
+    ("instance_isolate", "POST", ADMIN_POST, None),
+    # the e-mailed link, made anew for each role by the owner (alice): only she may use it
+    ("instance_action_confirm", "GET", statuses(LOGIN, 404, 200, 403, 403, 403), None),
+    ("instance_action_confirm", "POST", statuses(LOGIN, 404, 302, 403, 403, 403), "job"),
 ]
 
 # Routes whose pattern names no cluster/instance but a confirmation token: also instance-scoped.
 TOKEN_ROUTES = {"instance_action_confirm"}
+
+
+def confirmation_link(cluster, name, requester) -> str:
+    """A fresh pending reinstall link of `requester` for the instance (H4b)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ganeti.models import InstanceActionRequest
+    from ganeti.services import _token_hash
+
+    token = f"matrix-{InstanceActionRequest.objects.count()}"
+    InstanceActionRequest.objects.create(user=requester, cluster=cluster, instance_name=name, action="reinstall",
+                                         token_hash=_token_hash(token), expires_at=timezone.now() + timedelta(days=1))
+    return reverse("ganeti:instance_action_confirm", args=[token])
 
 
 @pytest.fixture
@@ -69,9 +109,11 @@ def fresh():
 def test_matrix(client, cluster, roles, route, method, expected, effect):
     sim, cluster = cluster
     name = names(sim)[4]  # owned by alice (user tag) and by the group staff
-    target = reverse(f"ganeti:{route}", args=[cluster.slug, name])
+    target = None if route in TOKEN_ROUTES else reverse(f"ganeti:{route}", args=[cluster.slug, name])
     for role in ROLES:
         fresh()
+        if route in TOKEN_ROUTES:
+            target = confirmation_link(cluster, name, roles["owner"])
         client.logout()
         if roles[role] is not None:
             client.force_login(roles[role])
