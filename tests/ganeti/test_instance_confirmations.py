@@ -250,3 +250,27 @@ def test_anonymous_users_are_sent_to_log_in(client, cluster, roles, smtp_sink):
         response = method(link)
         assert response.status_code == 302 and "/login" in response["Location"]
     assert InstanceActionRequest.objects.get().used_at is None
+
+
+def test_ganetis_own_refusal_of_a_rename_reaches_the_audit_log(client, alice, sim, cluster, smtp_sink, rf):
+    """The instance is started between our last check and Ganeti's: Ganeti's job fails ("cannot
+    rename"), and its reason is recorded with the entry when the job's end is seen."""
+    from ganeti.rapi.inventory import live_instance
+    from ganeti.services import action_request_confirm, action_request_find, instance_job_finished
+
+    shut_down(sim, OWNED)
+    client.post(url("instance_rename"), {"new_name": "late.ganeti.test"})
+    token = mailed_link(smtp_sink, "rename requested").rstrip("/").rsplit("/", 1)[1]
+    stale = live_instance(cluster, OWNED)                                 # what the landing page saw: stopped
+    sim.run_job("PUT", f"/2/instances/{OWNED}/startup")                  # and now it runs
+    request = rf.post("/")
+    request.user = alice
+    job_id = action_request_confirm(request=request, action_request=action_request_find(token), instance=stale)
+    job = sim.wait_job(job_id)
+    assert job["status"] == "error" and "cannot rename" in str(job["opresult"])
+    from ganeti.rapi.connection import client_for
+    instance_job_finished(cluster=cluster, instance_name=OWNED, job=client_for(cluster).get_job(job_id),
+                          action="rename")
+    entry = AuditEntry.objects.get(action="rename")
+    assert "ended: error" in entry.details and "cannot rename" in entry.details
+    assert instance_row(sim, OWNED) and instance_row(sim, "late.ganeti.test") is None
