@@ -31,9 +31,19 @@ def user_group_names(user) -> frozenset[str]:
     return names
 
 
+def _roles(user) -> tuple[bool, bool]:
+    """(superuser, helpdesk or superuser) of an active user, worked out once per user object (one
+    request: a list asks for every row's capabilities, and each has_perm walks the auth backends)."""
+    roles = getattr(user, "_ganetimgr_roles", None)
+    if roles is None:
+        roles = (user.is_superuser, user.is_superuser or user.has_perm("ganeti.view_instances"))
+        user._ganetimgr_roles = roles
+    return roles
+
+
 def can_view_all_instances(user) -> bool:
     """Helpdesk (perm ganeti.view_instances) and superusers see every instance."""
-    return _active(user) and (user.is_superuser or user.has_perm("ganeti.view_instances"))
+    return _active(user) and _roles(user)[1]
 
 
 def is_owner(user, instance) -> bool:
@@ -71,7 +81,7 @@ def can_edit_owners(user, instance) -> bool:
 
 
 def _helpdesk_or_superuser(user) -> bool:
-    return _active(user) and (user.is_superuser or user.has_perm("ganeti.view_instances"))
+    return _active(user) and _roles(user)[1]
 
 
 def can_lock_instance(user, instance) -> bool:
@@ -91,6 +101,7 @@ def can_view_audit_log(user) -> bool:
 
 def instance_capabilities(user, instance) -> dict[str, bool]:
     """What templates use to draw buttons."""
+    user = getattr(user, "_wrapped", user) if _active(user) else user  # request.user: its object, once
     return {
         "view": can_view_instance(user, instance),
         "operate": can_operate_instance(user, instance),

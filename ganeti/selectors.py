@@ -1,6 +1,7 @@
 """Reads of the ganeti app."""
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
@@ -111,6 +112,27 @@ class InstancePage:
     descending: bool
     errors: list
     failed: frozenset
+    # Per cluster slug, the snapshot the rows come from (InventoryResult.versions): what a row's
+    # rendering can be remembered under.
+    versions: dict = field(default_factory=dict)
+
+
+# One user's instances out of a sorted view, per snapshot version, sort and user: an owner's page then
+# does not test 10,000 instances' tags per request. Kept apart from _derived, least recently used first
+# out, so that many users do not push the sorted lists out.
+_owned: OrderedDict[tuple, list] = OrderedDict()
+_OWNED_MAX = 256
+
+
+def _owned_memo(key: tuple, build) -> list:
+    value = _owned.get(key)
+    if value is None:
+        value = _owned[key] = build()
+        while len(_owned) > _OWNED_MAX:
+            _owned.popitem(last=False)
+    else:
+        _owned.move_to_end(key)
+    return value
 
 
 def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = "name", page=1,
@@ -135,7 +157,9 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     if not permissions.can_view_all_instances(user):
         groups = permissions.user_group_names(user)
         username = user.username
-        ordered = [instance for instance in ordered if instance.is_owned_by(username, groups)]
+        everything = ordered
+        ordered = _owned_memo((version, sort_key, descending, username, groups),
+                              lambda: [instance for instance in everything if instance.is_owned_by(username, groups)])
     total = len(ordered)
     query = query.strip().lower()
     if query:
@@ -151,7 +175,7 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     return InstancePage(rows=ordered[start:start + per_page], total=total, filtered=filtered, page=page,
                         pages=pages, per_page=per_page, sort=("-" if descending else "") + sort_key,
                         descending=descending, errors=result.errors,
-                        failed=frozenset(error.cluster.slug for error in result.errors))
+                        failed=frozenset(error.cluster.slug for error in result.errors), versions=result.versions)
 
 
 def locked_node_groups(clusters) -> frozenset[tuple[str, str]]:

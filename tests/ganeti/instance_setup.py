@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
 from ganeti.rapi import inventory
-from ganeti.selectors import _derived
+from ganeti.selectors import _derived, _owned
+from ganeti.views.instances import _row_html
 
 PREFIX = "ganetimgr"
 
@@ -15,6 +16,8 @@ def empty_inventory():
     cache.clear()
     inventory._built.clear()
     _derived.clear()
+    _owned.clear()
+    _row_html.clear()
     yield
     cache.clear()
 
