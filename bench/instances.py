@@ -2,7 +2,7 @@
 
 Run with `make bench BENCH=instances` (throw-away PostgreSQL, Redis and beanstalkd from
 scripts/with-services.sh), or:
-    scripts/with-services.sh .venv/bin/python bench/instances.py [--clusters 8 --instances 1250 --seconds 8]
+    scripts/with-services.sh .venv/bin/python bench/instances.py [--clusters 8 --instances 1250 --seconds 4 --rounds 3]
 It starts one ganetisim process per cluster (tests/simulator.py), registers them as clusters with
 pinned certificates, takes the snapshots once, and serves the project with gunicorn and
 contrib/gunicorn.conf.py (gevent workers, as deployed) under bench/site_settings.py: the project's
@@ -54,11 +54,13 @@ def _load(port: int, path: str, cookie: str, deadline: float, results) -> None:
     results.put((count, size, bad))
 
 
-def rate(port: int, path: str, cookie: str, *, seconds: float, concurrency: int, warmup: float) -> float:
-    """Requests per second over `seconds`, after `warmup` seconds of the same load (every worker's
-    per-process memo built: objects of the snapshots, sorted lists, search texts)."""
+def rate(port: int, path: str, cookie: str, *, seconds: float, concurrency: int, warmup: float) -> tuple[int, float]:
+    """(requests, elapsed seconds) over `seconds`, after `warmup` seconds of the same load (every
+    worker's per-process memos built: objects of the snapshots, sorted lists, search texts, rows)."""
     context = multiprocessing.get_context("fork")
     for phase, duration in (("warmup", warmup), ("measure", seconds)):
+        if not duration:
+            continue
         results = context.Queue()
         started = time.monotonic()
         deadline = started + duration
@@ -73,7 +75,7 @@ def rate(port: int, path: str, cookie: str, *, seconds: float, concurrency: int,
         bad = sum(outcome[2] for outcome in outcomes)
         if bad:
             raise SystemExit(f"{path}: {bad} answers were not 200 during the {phase}")
-    return sum(outcome[0] for outcome in outcomes) / elapsed
+    return sum(outcome[0] for outcome in outcomes), elapsed
 
 
 def fetch(port: int, path: str, cookie: str) -> bytes:
@@ -105,7 +107,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=8)
     parser.add_argument("--instances", type=int, default=1250, help="per cluster")
-    parser.add_argument("--seconds", type=float, default=8, help="measured seconds per URL")
+    parser.add_argument("--seconds", type=float, default=4, help="measured seconds per URL and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the URLs are measured in turn, this many times, so that a change in the "
+                             "machine's load touches every URL alike")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of load before each measure")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (one process each)")
     parser.add_argument("--workers", type=int, default=None,
@@ -199,12 +204,16 @@ def main() -> None:
             ("JSON page 200, sorted by status", "/instances/json/?sort=status&page=200", HELPDESK),
             ("home page, an owner (1/6 of all)", "/", OWNERS[0]),
         ]
-        measured = []
-        for label, path, username in urls:
-            if args.only and args.only not in label and path != "/bench/trivial/":
-                continue
-            measured.append((label, rate(port, path, cookies[username], seconds=args.seconds,
-                                         concurrency=args.concurrency, warmup=args.warmup)))
+        urls = [url for url in urls if not args.only or args.only in url[0] or url[1] == "/bench/trivial/"]
+        counts = {label: [0, 0.0] for label, _path, _user in urls}
+        for round_number in range(args.rounds):
+            for label, path, username in urls:
+                requests, elapsed = rate(port, path, cookies[username], seconds=args.seconds,
+                                         concurrency=args.concurrency, warmup=args.warmup if round_number == 0 else 0)
+                counts[label][0] += requests
+                counts[label][1] += elapsed
+        measured = [(label, requests / elapsed) for label, (requests, elapsed) in counts.items()]
+        load = os.getloadavg()[0]
     finally:
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)
@@ -217,8 +226,8 @@ def main() -> None:
 
     workers = args.workers or multiprocessing.cpu_count() * 2 + 1
     print(f"instance pages benchmark: {args.clusters} clusters x {args.instances} instances = {total}, gunicorn "
-          f"gevent x {workers} workers, {args.concurrency} keep-alive clients, {args.seconds:g} s per URL "
-          f"after {args.warmup:g} s of warm-up")
+          f"gevent x {workers} workers, {args.concurrency} keep-alive clients, {args.rounds} rounds of "
+          f"{args.seconds:g} s per URL after {args.warmup:g} s of warm-up; load average at the end {load:.1f}")
     baseline = measured[0][1]
     for label, value in measured:
         ratio = "" if label.startswith("trivial") else f"  = {value / baseline:.2f} x trivial (goal >= 0.5)"

@@ -115,6 +115,8 @@ class InstancePage:
     # Per cluster slug, the snapshot the rows come from (InventoryResult.versions): what a row's
     # rendering can be remembered under.
     versions: dict = field(default_factory=dict)
+    # Every enabled cluster (read once per request; the cluster filter and the rows' needs use it).
+    clusters: list | None = None
 
 
 # One user's instances out of a sorted view, per snapshot version, sort and user: an owner's page then
@@ -143,9 +145,8 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     from . import permissions
     from .rapi import inventory
 
-    clusters = list(cluster_list(enabled_only=True))
-    if cluster_slug:
-        clusters = [cluster for cluster in clusters if cluster.slug == cluster_slug]
+    enabled = list(cluster_list(enabled_only=True))
+    clusters = [cluster for cluster in enabled if cluster.slug == cluster_slug] if cluster_slug else enabled
     result = inventory.instances(clusters)
     version = tuple(sorted(result.versions.items()))
     descending = sort.startswith("-")
@@ -175,7 +176,8 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     return InstancePage(rows=ordered[start:start + per_page], total=total, filtered=filtered, page=page,
                         pages=pages, per_page=per_page, sort=("-" if descending else "") + sort_key,
                         descending=descending, errors=result.errors,
-                        failed=frozenset(error.cluster.slug for error in result.errors), versions=result.versions)
+                        failed=frozenset(error.cluster.slug for error in result.errors), versions=result.versions,
+                        clusters=enabled)
 
 
 def locked_node_groups(clusters) -> frozenset[tuple[str, str]]:

@@ -63,10 +63,11 @@ def _list_params(request) -> dict:
 def _page_rows(request, page) -> list[dict]:
     """What the page shows of each of its rows (and no more rows than that)."""
     user = request.user
+    enabled = cluster_list() if page.clusters is None else page.clusters
     pending = instance_pending_jobs((i.cluster.pk, i.name) for i in page.rows)
     if pending:
-        pending = _release_ended(page.rows, pending)
-    clusters = {cluster.slug: cluster for cluster in cluster_list()}
+        pending = _release_ended(enabled, pending)
+    clusters = {cluster.slug: cluster for cluster in enabled}
     locked_nodes = locked_node_groups([clusters[slug] for slug in {i.cluster.slug for i in page.rows}
                                        if slug in clusters]) if page.rows else frozenset()
     rows = []
@@ -80,9 +81,9 @@ def _page_rows(request, page) -> list[dict]:
     return rows
 
 
-def _release_ended(instances, pending: dict) -> dict:
+def _release_ended(enabled, pending: dict) -> dict:
     """Locks whose job the jobs snapshot shows ended are released here (the watcher may be late or down)."""
-    clusters = {cluster.pk: cluster for cluster in cluster_list()}
+    clusters = {cluster.pk: cluster for cluster in enabled}
     locked_clusters = [clusters[pk] for pk in {pk for pk, _name in pending} if pk in clusters]
     jobs = {(row["cluster"].pk, row.get("id")): row for row in inventory.rows("jobs", locked_clusters).items}
     still = {}
@@ -131,7 +132,7 @@ def home(request):
     rows = _page_rows(request, page)
     _render_rows(rows, page, view_all)
     context = {
-        "page": page, "rows": rows, "params": params, "clusters": cluster_list(),
+        "page": page, "rows": rows, "params": params, "clusters": page.clusters,
         "view_all": view_all, "sort_columns": SORT_COLUMNS, "actions": ACTIONS,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "instance-list":
