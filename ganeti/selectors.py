@@ -165,7 +165,10 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     query = query.strip().lower()
     if query:
         texts = _memo(("search", version), lambda: {id(i): _search_text(i) for i in result.items})
-        ordered = [instance for instance in ordered if query in texts[id(instance)]]
+        # The remembered sorted list and texts may come from two builds of one snapshot's objects (two
+        # greenlets of a worker reading a new snapshot at once): an instance without a text gets one here.
+        ordered = [instance for instance in ordered
+                   if query in (texts.get(id(instance)) or _search_text(instance))]
     filtered = len(ordered)
     pages = max(1, -(-filtered // per_page))
     try:

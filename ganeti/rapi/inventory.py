@@ -297,6 +297,9 @@ def _items(pk: int, ref: ClusterRef, kind: str, fetched_at: float) -> list | Non
     with _gc_paused():
         data = orjson.loads(zlib.decompress(blob))  # may be a newer snapshot than the meta said: fine too
         items = _build(ref, kind, data["rows"])
+    built = _built.get((pk, kind))
+    if built and built[0] == data["fetched_at"] and built[1] == ref:
+        return built[2]  # another greenlet built the same snapshot meanwhile: one set of objects per process
     _built[(pk, kind)] = (data["fetched_at"], ref, items)
     return items
 
