@@ -9,9 +9,11 @@ test:
 	@HTTPS=off scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): bench/README.md has the figures and what they mean.
+# BENCH=inventory (the default) or BENCH=instances (the instance pages under gunicorn).
+BENCH ?= inventory
 bench:
 	@scripts/setup.sh test
-	@HTTPS=off scripts/with-services.sh .venv/bin/python bench/inventory.py $(BENCH_ARGS)
+	@HTTPS=off scripts/with-services.sh .venv/bin/python bench/$(BENCH).py $(BENCH_ARGS)
 
 setup:
 	@scripts/setup.sh test

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .choices import TlsModeChoices
-from .models import Cluster, Network
+from .models import Cluster, InstanceActionRequest, Network
 from .rapi.client import GanetiApiError
 from .services import cluster_forget_certificate, cluster_pin_certificate, cluster_save, cluster_set_disabled
 
@@ -96,3 +96,26 @@ class NetworkAdmin(admin.ModelAdmin):
     search_fields = ["description", "link", "ipv6_prefix"]
     filter_horizontal = ["groups"]
     autocomplete_fields = ["cluster"]
+
+
+# -- instance changes (H4b) ------------------------------------------------------------------------
+
+
+@admin.register(InstanceActionRequest)
+class InstanceActionRequestAdmin(admin.ModelAdmin):
+    """E-mailed confirmations, read-only: a link's secret is not stored, so none can be made or used here."""
+
+    list_display = ["created", "action", "cluster", "instance_name", "user", "new_name", "operating_system",
+                    "expires_at", "used_at", "voided_at", "job_id"]
+    list_filter = ["action", "cluster"]
+    search_fields = ["instance_name", "new_name", "user__username"]
+    date_hierarchy = "created"
+    readonly_fields = ["user", "cluster", "instance_name", "instance_uuid", "action", "new_name", "operating_system",
+                       "created", "expires_at", "used_at", "voided_at", "job_id"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -5,18 +5,20 @@ Instances, nodes and jobs live on the clusters; the Ganeti layer reads them thro
 
 import ipaddress
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ganetimgr.crypto import decrypt_secret, encrypt_secret
 
 from .choices import NetworkModeChoices, TlsModeChoices
 
-__all__ = ["Cluster", "Network"]
+__all__ = ["Cluster", "InstanceAction", "InstanceActionRequest", "Network"]
 
 RAPI_DEFAULT_PORT = 5080
 
@@ -154,3 +156,58 @@ class Network(models.Model):
             self.ipv6_prefix = normalize_ipv6_prefix(self.ipv6_prefix)
         except ValidationError as exc:
             raise ValidationError({"ipv6_prefix": exc.messages}) from None
+
+
+# -- instance changes (H4b) ------------------------------------------------------------------------
+
+
+class InstanceAction(models.TextChoices):
+    """The changes an owner confirms through an e-mailed link before they run."""
+
+    REINSTALL = "reinstall", _("reinstall")
+    DESTROY = "destroy", _("destroy")
+    RENAME = "rename", _("rename")
+
+
+class InstanceActionRequest(models.Model):
+    """A reinstall, destroy or rename an owner asked for, waiting for the e-mailed link to be confirmed.
+
+    Only a hash of the link's secret is stored: whoever reads the database cannot confirm a request.
+    A request is pending until it is used, voided (a newer request of the same kind for the same
+    instance) or past `expires_at` (INSTANCE_ACTION_ACTIVE_DAYS after it was made)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="instance_action_requests", verbose_name=_("requested by"))
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="action_requests",
+                                verbose_name=_("cluster"))
+    instance_name = models.CharField(_("instance"), max_length=255)
+    instance_uuid = models.CharField(
+        _("instance UUID"), max_length=64, blank=True,
+        help_text=_("Ganeti's UUID of the instance asked about: a link never acts on another instance that "
+                    "later took the same name."))
+    action = models.CharField(_("action"), max_length=16, choices=InstanceAction.choices)
+    new_name = models.CharField(_("new name"), max_length=255, blank=True, help_text=_("Renames only."))
+    operating_system = models.CharField(
+        _("operating system"), max_length=255, blank=True,
+        help_text=_("Reinstalls only: the OS variant to install; empty keeps the instance's own."))
+    token_hash = models.CharField(_("link hash"), max_length=64, unique=True, editable=False,
+                                  help_text=_("SHA-256 of the e-mailed link's secret; the secret is not kept."))
+    created = models.DateTimeField(_("requested"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True,
+                                     help_text=_("Replaced by a newer request of the same kind."))
+    job_id = models.PositiveBigIntegerField(_("job id"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = _("confirmed instance action")
+        verbose_name_plural = _("confirmed instance actions")
+        indexes = [models.Index(fields=["cluster", "instance_name", "action"], name="ganeti_action_instance")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.cluster.slug}/{self.instance_name} ({self.user})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()

@@ -7,7 +7,8 @@ from .models import Cluster
 from .rapi.client import fetch_certificate_fingerprint
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
-           "cluster_forget_certificate"]
+           "cluster_forget_certificate", "instance_job_started", "instance_job_ended",
+           "instance_job_finished"]
 
 
 def cluster_save(*, cluster: Cluster, new_password: str = "") -> Cluster:
@@ -51,3 +52,435 @@ def cluster_forget_certificate(*, clusters) -> int:
     return Cluster.objects.filter(pk__in=[c.pk for c in clusters], tls_mode=TlsModeChoices.PIN).exclude(
         tls_fingerprint="").update(tls_fingerprint="")
 
+
+
+# -- instances (H4a) -------------------------------------------------------------------------------
+
+
+def instance_job_started(*, cluster: Cluster, instance_name: str, job_id: int, action: str, user) -> dict:
+    """A job was submitted for an instance: set its action lock ("job pending" on every page), mark the
+    cluster's snapshots outdated, and, once the transaction commits, ask the watcher to follow the job
+    (the JOB handler releases the lock when it ends)."""
+    import time
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from ganetimgr.queue import enqueue
+
+    from .rapi import inventory
+    from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key
+
+    lock = {"job_id": int(job_id), "action": action, "since": time.time(),
+            "user": getattr(user, "username", user) or ""}
+    cache.set(instance_job_key(cluster, instance_name), lock, timeout=INSTANCE_JOB_LOCK_SECONDS)
+    inventory.invalidate(cluster, ("instances", "jobs"))
+    message = {"type": "JOB", "cluster": cluster.slug, "job_id": int(job_id), "instance": instance_name,
+               "action": action}
+    transaction.on_commit(lambda: _enqueue_job_message(message, enqueue))
+    return lock
+
+
+def instance_job_ended(*, cluster: Cluster, instance_name: str, job_id: int) -> bool:
+    """Release the instance's action lock if it is still this job's; mark the snapshots outdated."""
+    from django.core.cache import cache
+
+    from .rapi import inventory
+    from .selectors import instance_job_key
+
+    key = instance_job_key(cluster, instance_name)
+    lock = cache.get(key)
+    released = bool(lock and lock.get("job_id") == int(job_id))
+    if released:
+        cache.delete(key)
+    inventory.invalidate(cluster, ("instances", "jobs"))
+    return released
+
+
+def _enqueue_job_message(message: dict, enqueue) -> None:
+    """The lock still ends after INSTANCE_JOB_LOCK_SECONDS, or when a page sees the job ended, if the
+    queue is down: the action itself was done, so this must not fail the request."""
+    import logging
+
+    from ganetimgr.queue import QueueUnavailable
+
+    try:
+        enqueue(message)
+    except QueueUnavailable as exc:
+        logging.getLogger(__name__).warning("job %s/%s not followed by the watcher: %s",
+                                            message["cluster"], message["job_id"], exc)
+
+
+def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, action: str = "") -> bool:
+    """A job of ours ended (seen by the watcher, the detail page's poll or the list): release the lock,
+    and, the first time this job's end is seen (a marker in the cache), record the outcome in the job's audit
+    entries and, after a successful reboot, remove the instance's `needsreboot` tag. True when this
+    call released the lock."""
+    from django.utils.translation import gettext
+
+    from auditlog.services import audit_add_details
+
+    from .rapi.client import GanetiApiError
+    from .rapi.connection import client_for
+
+    from django.core.cache import cache
+
+    job_id = int(job["id"])
+    released = instance_job_ended(cluster=cluster, instance_name=instance_name, job_id=job_id)
+    if not cache.add(f"instance-job-done:{cluster.pk}:{job_id}", 1, timeout=86400):
+        return released  # another process recorded this end already
+    status = job.get("status")
+    if status == "success":
+        outcome = gettext("Job %(id)s ended: success.") % {"id": job_id}
+    else:
+        outcome = gettext("Job %(id)s ended: %(status)s. %(error)s") % {
+            "id": job_id, "status": status, "error": job.get("error_message") or ""}
+    audit_add_details(cluster_slug=cluster.slug, job_id=job_id, details=outcome.strip())
+    if status == "success" and action == "reboot":
+        tag = f"{settings.GANETI_TAG_PREFIX}:needsreboot"
+        try:
+            client = client_for(cluster)
+            if tag in client.get_instance_tags(instance_name):
+                client.delete_instance_tags(instance_name, [tag])
+        except GanetiApiError as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("%s/%s: needsreboot tag not removed: %s", cluster.slug,
+                                                instance_name, exc)
+    return released
+
+
+# -- instance changes (H4b) ------------------------------------------------------------------------
+# E-mail-confirmed reinstall/destroy/rename, the configuration form, owners, admin lock, isolation.
+# Every function takes the live instance (selectors.instance_or_404(..., live=True)) the view checked.
+
+__all__ += ["InstanceChangeError", "ActionMailNotSent", "ActionLinkInvalid", "action_request_create",
+            "action_request_find", "action_request_matches", "action_request_refused", "action_request_confirm",
+            "rename_obstacle", "instance_configure", "instance_set_owners", "instance_set_admin_lock",
+            "instance_set_isolation"]
+
+
+class InstanceChangeError(Exception):
+    """A change that was not made; the message is fit for the user (it carries Ganeti's reason)."""
+
+
+class ActionMailNotSent(InstanceChangeError):
+    """The confirmation mail could not be sent: the request was dropped."""
+
+
+class ActionLinkInvalid(InstanceChangeError):
+    """An e-mailed link that cannot be used: `code` is unknown, used, voided, expired or gone."""
+
+    def __init__(self, message, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+# Ganeti's disk templates that can live-migrate (DTS_MIRRORED); the isolation hooks act on migration.
+MIGRATABLE_DISK_TEMPLATES = frozenset({"drbd", "sharedfile", "blockdev", "rbd", "ext", "gluster", "diskless"})
+
+
+def _tag(name: str) -> str:
+    return f"{settings.GANETI_TAG_PREFIX}:{name}"
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ganeti_refused(exc) -> InstanceChangeError:
+    from django.utils.translation import gettext as _
+
+    return InstanceChangeError(_("Ganeti did not accept the change: %(reason)s") % {"reason": exc.message})
+
+
+def _submit(cluster, *, request, instance_name: str, action: str, call, details: str = "") -> int:
+    """Run one RAPI write (`call(client)` -> job id), audit it, start following its job.
+    InstanceChangeError with Ganeti's reason when the cluster refuses; nothing is recorded then."""
+    import logging
+
+    from auditlog.services import audit_record
+
+    from .rapi.client import GanetiApiError
+    from .rapi.connection import client_for
+
+    try:
+        job_id = call(client_for(cluster, user=request.user))
+    except GanetiApiError as exc:
+        logging.getLogger(__name__).warning("%s %s/%s by %s refused: %s", action, cluster.slug, instance_name,
+                                            request.user, exc)
+        raise _ganeti_refused(exc) from exc
+    audit_record(request=request, cluster=cluster, instance_name=instance_name, action=action, job_id=job_id,
+                 details=details)
+    instance_job_started(cluster=cluster, instance_name=instance_name, job_id=job_id, action=action,
+                         user=request.user)
+    return job_id
+
+
+def action_request_create(*, request, cluster, instance, action: str, new_name: str = "",
+                          operating_system: str = ""):
+    """Record a reinstall/destroy/rename request and mail its single-use link to the requester. An
+    earlier unused request of the same kind for the same instance is voided. When the mail cannot be
+    sent, nothing is recorded (and the earlier request stays usable): ActionMailNotSent."""
+    import logging
+    import secrets
+    import smtplib
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.urls import reverse
+    from django.utils import timezone, translation
+    from django.utils.translation import gettext as _
+
+    from ganetimgr.mail import send_templated
+
+    from .models import InstanceActionRequest
+
+    user = request.user
+    if not user.email:
+        raise ActionMailNotSent(_("Your account has no e-mail address to send the confirmation link to."))
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        InstanceActionRequest.objects.filter(
+            cluster=cluster, instance_name=instance.name, action=action, used_at=None, voided_at=None,
+        ).update(voided_at=now)
+        action_request = InstanceActionRequest.objects.create(
+            user=user, cluster=cluster, instance_name=instance.name, instance_uuid=instance.raw.get("uuid") or "",
+            action=action, new_name=new_name, operating_system=operating_system, token_hash=_token_hash(token),
+            created=now, expires_at=now + timedelta(days=settings.INSTANCE_ACTION_ACTIVE_DAYS),
+        )
+        context = {
+            "user": user, "action": action, "action_request": action_request, "cluster": cluster,
+            "instance_name": instance.name, "new_name": new_name, "operating_system": operating_system,
+            "link": request.build_absolute_uri(reverse("ganeti:instance_action_confirm", args=[token])),
+            "days": settings.INSTANCE_ACTION_ACTIVE_DAYS,
+        }
+        try:
+            send_templated("ganeti/email/instance_action", context, [user.email],
+                           language=translation.get_language())
+        except (OSError, smtplib.SMTPException) as exc:
+            logging.getLogger(__name__).error("%s link for %s/%s not sent to %s: %s", action, cluster.slug,
+                                              instance.name, user, exc)
+            raise ActionMailNotSent(_("We could not send the confirmation mail, so nothing was requested; "
+                                      "please try again later.")) from exc
+    return action_request
+
+
+def action_request_find(token: str):
+    """The pending request of an e-mailed link, or ActionLinkInvalid saying why it cannot be used."""
+    from django.utils.translation import gettext as _
+
+    from .models import InstanceActionRequest
+
+    action_request = (InstanceActionRequest.objects.select_related("cluster", "user")
+                      .filter(token_hash=_token_hash(token)).first())
+    if action_request is None:
+        raise ActionLinkInvalid(_("This link is not known. Copy the whole link from the mail, or ask again."),
+                                "unknown")
+    return _usable(action_request)
+
+
+def _usable(action_request):
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    if action_request.used_at is not None:
+        raise ActionLinkInvalid(_("This link was used already: each link works once."), "used")
+    if action_request.voided_at is not None:
+        raise ActionLinkInvalid(_("A newer request replaced this one: use the link of the latest mail."), "voided")
+    if action_request.expires_at <= timezone.now():
+        raise ActionLinkInvalid(_("This link has expired: ask again from the instance's page."), "expired")
+    return action_request
+
+
+def action_request_matches(action_request, instance) -> bool:
+    """Whether the live instance is the one the request was made for (not another that took its name)."""
+    uuid = (getattr(instance, "raw", None) or {}).get("uuid")
+    return not (action_request.instance_uuid and uuid and uuid != action_request.instance_uuid)
+
+
+def action_request_refused(*, request, action_request, reason: str) -> None:
+    """Someone who may not make this change opened its link: audit it (not authorized) and tell the
+    MANAGERS. A mail failure is logged, never shown to the one refused."""
+    import logging
+    import smtplib
+
+    from auditlog.models import AuditAction
+    from auditlog.services import audit_record
+    from ganetimgr.mail import manager_addresses, send_templated
+
+    entry = audit_record(request=request, cluster=action_request.cluster, instance_name=action_request.instance_name,
+                         action=AuditAction.REFUSED, authorized=False,
+                         details=f"Unauthorized {action_request.action} attempt ({reason})")
+    context = {"entry": entry, "action_request": action_request, "user": request.user, "reason": reason}
+    try:
+        send_templated("ganeti/email/instance_action_refused", context, manager_addresses(),
+                       language=settings.LANGUAGE_CODE)
+    except (OSError, smtplib.SMTPException) as exc:
+        logging.getLogger(__name__).error("managers not told of a refused %s on %s/%s: %s", action_request.action,
+                                          action_request.cluster.slug, action_request.instance_name, exc)
+
+
+def rename_obstacle(cluster, instance, new_name: str) -> str:
+    """Why the instance cannot be renamed to new_name now ("" when it can): it must be stopped (Ganeti
+    refuses otherwise) and the name must be free on the cluster."""
+    from django.utils.translation import gettext as _
+
+    from .rapi import inventory
+
+    if instance.admin_state != "down" or instance.oper_state:
+        return _("Only a stopped instance can be renamed: shut it down first (and make sure nothing starts it "
+                 "again).")
+    if inventory.live_instance(cluster, new_name) is not None:
+        return _("The cluster has an instance named %(name)s already.") % {"name": new_name}
+    return ""
+
+
+def action_request_confirm(*, request, action_request, instance) -> int:
+    """Run a confirmed request through RAPI, mark its link used, audit it with the job id and start
+    following the job. InstanceChangeError (link unusable, rename impossible, Ganeti refused) leaves
+    the link usable unless it was used meanwhile."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import InstanceAction, InstanceActionRequest
+
+    cluster = action_request.cluster
+    name = action_request.instance_name
+    with transaction.atomic():
+        # Locked: two confirmations of one link cannot both run.
+        locked = _usable(InstanceActionRequest.objects.select_for_update().get(pk=action_request.pk))
+        if locked.action == InstanceAction.RENAME:
+            obstacle = rename_obstacle(cluster, instance, locked.new_name)
+            if obstacle:
+                raise InstanceChangeError(obstacle)
+            details = f"Rename to {locked.new_name}"
+
+            def call(client):
+                return client.rename_instance(name, locked.new_name, name_check=False, ip_check=False)
+        elif locked.action == InstanceAction.REINSTALL:
+            details = f"Reinstall with {locked.operating_system or instance.os}"
+            start = instance.admin_state == "up"
+
+            def call(client):
+                return client.reinstall_instance(name, os=locked.operating_system or None, start=start)
+        else:
+            details = "Destroy"
+
+            def call(client):
+                return client.delete_instance(name)
+        job_id = _submit(cluster, request=request, instance_name=name, action=locked.action, call=call,
+                         details=details)
+        now = timezone.now()
+        InstanceActionRequest.objects.filter(pk=locked.pk).update(used_at=now, job_id=job_id)
+        if locked.action in (InstanceAction.RENAME, InstanceAction.DESTROY):
+            # The name will no longer be this instance's: no other link may act on it.
+            InstanceActionRequest.objects.filter(cluster=cluster, instance_name=name, used_at=None,
+                                                 voided_at=None).update(voided_at=now)
+    return job_id
+
+
+def instance_configure(*, request, cluster, instance, changes: dict) -> tuple[int, bool]:
+    """Set hypervisor parameters (RAPI modify). A running instance gets the needsreboot tag, since the
+    change applies at its next start. (job id, whether a reboot is needed)."""
+    from auditlog.models import AuditAction
+
+    name = instance.name
+    details = "Setting " + ", ".join(f"{key}:{value}" for key, value in sorted(changes.items()))
+    job_id = _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=details,
+                     call=lambda client: client.modify_instance(name, hvparams=changes))
+    needs_reboot = bool(instance.oper_state) or instance.status == "running"
+    if needs_reboot and not instance.meanings.needs_reboot:
+        tag = _tag("needsreboot")
+        _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=f"Add tag {tag}",
+                call=lambda client: client.add_instance_tags(name, [tag]))
+    return job_id, needs_reboot
+
+
+def _owner_tags(instance) -> dict[tuple[str, str], list[str]]:
+    """(kind u/g, name) -> the instance's tags that say so (either spelling)."""
+    head = settings.GANETI_TAG_PREFIX + ":"
+    found: dict[tuple[str, str], list[str]] = {}
+    for tag in instance.tags:
+        if not tag.startswith(head):
+            continue
+        key, _sep, value = tag[len(head):].partition(":")
+        if value and key in ("user", "users", "group", "groups"):
+            found.setdefault(("u" if key.startswith("user") else "g", value), []).append(tag)
+    return found
+
+
+def instance_set_owners(*, request, cluster, instance, users: set[str], groups: set[str]) -> list[int]:
+    """Make the instance's owner tags say exactly `users` and `groups`: new owners tagged first, then
+    the removed ones untagged (so the instance is never left without its remaining owners). The job
+    ids ([] when nothing changed)."""
+    from auditlog.models import AuditAction
+
+    current = _owner_tags(instance)
+    wanted = {("u", name) for name in users} | {("g", name) for name in groups}
+    add = [_tag(f"{'user' if kind == 'u' else 'group'}:{name}") for kind, name in sorted(wanted - set(current))]
+    remove = [tag for key in sorted(set(current) - wanted) for tag in current[key]]
+    words = {"u": "user", "g": "group"}
+    details = " ".join([f"+{words[k]}:{n}" for k, n in sorted(wanted - set(current))]
+                       + [f"-{words[k]}:{n}" for k, n in sorted(set(current) - wanted)])
+    jobs = []
+    name = instance.name
+    if add:
+        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS, details=details,
+                            call=lambda client: client.add_instance_tags(name, add)))
+    if remove:
+        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
+                            details=details if not add else f"{details} (removal)",
+                            call=lambda client: client.delete_instance_tags(name, remove)))
+    return jobs
+
+
+def instance_set_admin_lock(*, request, cluster, instance, locked: bool) -> int | None:
+    """Add or remove the adminlock tag; None when it is already so."""
+    from auditlog.models import AuditAction
+
+    if locked == instance.meanings.admin_locked:
+        return None
+    tag = _tag("adminlock")
+    name = instance.name
+    if locked:
+        return _submit(cluster, request=request, instance_name=name, action=AuditAction.LOCK, details="Lock instance",
+                       call=lambda client: client.add_instance_tags(name, [tag]))
+    return _submit(cluster, request=request, instance_name=name, action=AuditAction.UNLOCK,
+                   details="Unlock instance", call=lambda client: client.delete_instance_tags(name, [tag]))
+
+
+def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitelist_ip: str = "") -> dict:
+    """Tag (or untag) the instance `isolate` and set its one `whitelist_ip:<cidr>` tag; then, when it
+    runs on a disk template that can live-migrate, live-migrate it so the nodes' hooks apply the new
+    rules (as the old ganetimgr did). {"jobs": [...], "migrated": bool, "changed": bool}."""
+    from auditlog.models import AuditAction
+
+    name = instance.name
+    head = _tag("whitelist_ip:")
+    old_whitelist = [tag for tag in instance.tags if tag.startswith(head)]
+    wanted = {_tag("isolate")} if isolated else set()
+    if isolated and whitelist_ip:
+        wanted.add(head + whitelist_ip)
+    present = {tag for tag in instance.tags if tag == _tag("isolate")} | set(old_whitelist)
+    add, remove = sorted(wanted - present), sorted(present - wanted)
+    result = {"jobs": [], "migrated": False, "changed": bool(add or remove)}
+    if not (add or remove):
+        return result
+    action = AuditAction.ISOLATE if isolated else AuditAction.UNISOLATE
+    details = " ".join([f"+{tag}" for tag in add] + [f"-{tag}" for tag in remove])
+    if add:
+        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                      call=lambda client: client.add_instance_tags(name, add)))
+    if remove:
+        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                      call=lambda client: client.delete_instance_tags(name, remove)))
+    if instance.status == "running" and instance.disk_template in MIGRATABLE_DISK_TEMPLATES:
+        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action,
+                                      details="Live migration to apply the isolation rules",
+                                      call=lambda client: client.migrate_instance(name, mode="live")))
+        result["migrated"] = True
+    return result

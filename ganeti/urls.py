@@ -1,9 +1,31 @@
 from django.urls import path
 
-from . import views
+from .views import changes, instances
 
 app_name = "ganeti"
 
+_instance = "instances/<str:cluster>/<str:instance>/"
+
 urlpatterns = [
-    path("", views.home, name="home"),
+    # -- instances (H4a)
+    path("", instances.home, name="home"),
+    path("instances/json/", instances.instances_json, name="instances_json"),
+    path(_instance, instances.instance_detail, name="instance_detail"),
+    path(_instance + "poll/", instances.instance_poll, name="instance_poll"),
+    path(_instance + "startup/", instances.instance_startup, name="instance_startup"),
+    path(_instance + "shutdown/", instances.instance_shutdown, name="instance_shutdown"),
+    path(_instance + "reboot/", instances.instance_reboot, name="instance_reboot"),
+    # -- end instances (H4a)
+    # -- instance changes (H4b)
+    # Not under instances/: instances/<a>/<b>/ is an instance page.
+    path("actions/confirm/<str:token>/", changes.instance_action_confirm, name="instance_action_confirm"),
+    path("tagusergrps/", changes.owner_lookup, name="owner_lookup"),
+    path(_instance + "reinstall/", changes.instance_reinstall, name="instance_reinstall"),
+    path(_instance + "reinstalldestroy/", changes.instance_destroy, name="instance_destroy"),
+    path(_instance + "rename/", changes.instance_rename, name="instance_rename"),
+    path(_instance + "config/", changes.instance_config, name="instance_config"),
+    path(_instance + "owners/", changes.instance_owners, name="instance_owners"),
+    path(_instance + "lock/", changes.instance_lock, name="instance_lock"),
+    path(_instance + "isolate/", changes.instance_isolate, name="instance_isolate"),
+    # -- end instance changes (H4b)
 ]

@@ -67,6 +67,7 @@ MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
     MenuItem(_("Applications"), "apply:application_list", "inbox", _application_reviewers, _pending_applications),
+    MenuItem(_("History"), "auditlog:history", "clock-history", _everyone),
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),

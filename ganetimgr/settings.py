@@ -313,6 +313,15 @@ RAPI_RESPONSE_TIMEOUT = env_int("RAPI_RESPONSE_TIMEOUT", 15, minimum=1)
 INVENTORY_FRESH_SECONDS = env_int("INVENTORY_FRESH_SECONDS", 60, minimum=0)
 INVENTORY_STALE_SECONDS = env_int("INVENTORY_STALE_SECONDS", 900, minimum=0)
 INVENTORY_RETRY_SECONDS = env_int("INVENTORY_RETRY_SECONDS", 30, minimum=0)
+# Instance changes (H4b): e-mailed reinstall/destroy/rename links work this many days; an isolated
+# instance's "allow from" network may be no wider than these prefixes; CD-ROM image URLs may name only
+# these hosts (empty: any http(s) host; the server never fetches them, the hypervisor does).
+INSTANCE_ACTION_ACTIVE_DAYS = env_int("INSTANCE_ACTION_ACTIVE_DAYS", 7, minimum=1)
+WHITELIST_IP_MAX_SUBNET_V4 = env_int("WHITELIST_IP_MAX_SUBNET_V4", 26, minimum=0)
+WHITELIST_IP_MAX_SUBNET_V6 = env_int("WHITELIST_IP_MAX_SUBNET_V6", 64, minimum=0)
+CDROM_IMAGE_HOSTS = env_list("CDROM_IMAGE_HOSTS", [])
+# Audit log (H4a): helpdesk and superusers see everyone's entries of this many days (0: all).
+AUDIT_ENTRIES_LAST_X_DAYS = env_int("AUDIT_ENTRIES_LAST_X_DAYS", 30, minimum=0)
 
 # -- Instance applications (apply/) ----------------------------------------------------------------
 # The site's address as clusters and mail readers reach it: links in mails, and the URL a new VM

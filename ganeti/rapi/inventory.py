@@ -41,10 +41,11 @@ from django.utils.translation import gettext as _
 from ..selectors import cluster_list
 from .client import GanetiApiError
 from .connection import client_for
-from .objects import INSTANCE_COLUMNS, ClusterRef, Instance, Node, instance_values_from_bulk
+from .objects import INSTANCE_COLUMNS, ClusterRef, Instance, LiveInstance, Node, instance_values_from_bulk
 
 __all__ = [
     "KINDS", "ClusterError", "InventoryResult", "describe_error", "find_instance", "instances", "invalidate",
+    "live_instance",
     "nodes", "refresh", "rows",
 ]
 
@@ -106,6 +107,9 @@ class InventoryResult:
     items: list = field(default_factory=list)
     errors: list[ClusterError] = field(default_factory=list)
     ages: dict[str, float] = field(default_factory=dict)
+    # Per cluster slug, the time of the snapshot its items come from: what derived data (a sorted
+    # list, a search index) can be remembered under, since the items of one snapshot never change.
+    versions: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed_clusters(self) -> list[ClusterRef]:
@@ -162,6 +166,18 @@ def find_instance(cluster, name: str) -> Instance | None:
         if instance.name == name:
             return instance
     return None
+
+
+def live_instance(cluster, name: str) -> LiveInstance | None:
+    """One instance read now from its cluster, not from the snapshot; None when the cluster does not
+    have it. Raises GanetiApiError when the cluster fails."""
+    try:
+        row = client_for(cluster).get_instance(name)
+    except GanetiApiError as exc:
+        if exc.code == 404:
+            return None
+        raise
+    return LiveInstance(ClusterRef.of(cluster), row, settings.GANETI_TAG_PREFIX)
 
 
 # -- writes ----------------------------------------------------------------------------------------
@@ -259,12 +275,14 @@ def _collect(kind: str, clusters, *, retry_missing_rows: bool = True) -> Invento
                 continue
             result.items.extend(items)
             result.ages[cluster.slug] = now - meta["fetched_at"]
+            result.versions[cluster.slug] = _built[(cluster.pk, kind)][0]
     if missing_rows and retry_missing_rows:
         cache.delete_many([_key(cluster.pk, kind, "meta") for cluster in missing_rows])
         retry = _collect(kind, missing_rows, retry_missing_rows=False)
         result.items.extend(retry.items)
         result.errors.extend(retry.errors)
         result.ages.update(retry.ages)
+        result.versions.update(retry.versions)
     return result
 
 
@@ -279,6 +297,9 @@ def _items(pk: int, ref: ClusterRef, kind: str, fetched_at: float) -> list | Non
     with _gc_paused():
         data = orjson.loads(zlib.decompress(blob))  # may be a newer snapshot than the meta said: fine too
         items = _build(ref, kind, data["rows"])
+    built = _built.get((pk, kind))
+    if built and built[0] == data["fetched_at"] and built[1] == ref:
+        return built[2]  # another greenlet built the same snapshot meanwhile: one set of objects per process
     _built[(pk, kind)] = (data["fetched_at"], ref, items)
     return items
 

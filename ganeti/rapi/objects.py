@@ -9,7 +9,7 @@ from typing import Any
 
 from .client import admin_state_word, instance_status
 
-__all__ = ["INSTANCE_COLUMNS", "ClusterRef", "Instance", "Node", "TagMeanings", "instance_values_from_bulk",
+__all__ = ["INSTANCE_COLUMNS", "ClusterRef", "Instance", "LiveInstance", "Node", "TagMeanings", "instance_values_from_bulk",
            "parse_tags"]
 
 # What the inventory keeps of each instance, as /2/query/instance fields in this order: what lists,
@@ -172,6 +172,40 @@ class Instance:
     def is_owned_by(self, username: str, group_names=frozenset()) -> bool:
         """Owned directly, or through one of the groups."""
         return username in self.meanings.users or not self.meanings.groups.isdisjoint(group_names)
+
+
+class LiveInstance(Instance):
+    """One instance read now from its cluster (GET /2/instances/<name>): the snapshot's columns plus
+    the whole answer in `raw` (hvparams, beparams, nic.* lists, ...), for the detail page and changes."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, cluster: ClusterRef, row: dict, tag_prefix: str):
+        super().__init__(cluster, instance_values_from_bulk(row), tag_prefix)
+        self.raw = row
+
+    @property
+    def hvparams(self) -> dict:
+        return self.raw.get("hvparams") or {}
+
+    @property
+    def beparams(self) -> dict:
+        return self.raw.get("beparams") or {}
+
+    @property
+    def nics(self) -> list[dict]:
+        """One dict per NIC: mac, ip, mode, link, network, model."""
+        raw = self.raw
+        macs = raw.get("nic.macs") or []
+        columns = {"ip": "nic.ips", "mode": "nic.modes", "link": "nic.links", "network": "nic.networks.names"}
+        nics = []
+        for index, mac in enumerate(macs):
+            nic = {"index": index, "mac": mac}
+            for key, column in columns.items():
+                values = raw.get(column) or ()
+                nic[key] = values[index] if index < len(values) else None
+            nics.append(nic)
+        return nics
 
 
 class Node:

@@ -15,8 +15,8 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     page.fill("#id_password", "root-secret-pw")
     page.locator("#content button[type=submit]").click()
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
-    expect(page.locator("#sidebar").get_by_role("link")).to_have_text(["Home", "Clusters", "Networks", "Idle accounts",
-                                                                          "Administration"])
+    expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
+        ["Home", "Apply", "Applications", "History", "Clusters", "Networks", "Idle accounts", "Administration"])
 
     page.locator("#language-menu").click()
     page.get_by_role("button", name="Ελληνικά").click()

@@ -1,0 +1,112 @@
+"""Every instance-level access decision, one function each (views, templates' buttons and the API use
+these and nothing else).
+
+Nothing here is cached between requests: the original leaked one user's rights to another through a
+shared permission cache. Django's own per-user-object permission cache is per request, which is fine.
+`instance` is anything with `.meanings` (ganeti.rapi.objects.TagMeanings): a snapshot Instance or the
+live one of the detail page.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "can_view_all_instances", "is_owner", "can_view_instance", "can_operate_instance", "can_change_instance",
+    "can_edit_owners", "can_lock_instance", "can_isolate_instance", "can_view_audit_log",
+    "instance_capabilities", "user_group_names",
+]
+
+
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def user_group_names(user) -> frozenset[str]:
+    """The names of the user's groups, read once per user object (one request)."""
+    if not _active(user):
+        return frozenset()
+    names = getattr(user, "_ganetimgr_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        user._ganetimgr_group_names = names
+    return names
+
+
+def _roles(user) -> tuple[bool, bool]:
+    """(superuser, helpdesk or superuser) of an active user, worked out once per user object (one
+    request: a list asks for every row's capabilities, and each has_perm walks the auth backends)."""
+    roles = getattr(user, "_ganetimgr_roles", None)
+    if roles is None:
+        roles = (user.is_superuser, user.is_superuser or user.has_perm("ganeti.view_instances"))
+        user._ganetimgr_roles = roles
+    return roles
+
+
+def can_view_all_instances(user) -> bool:
+    """Helpdesk (perm ganeti.view_instances) and superusers see every instance."""
+    return _active(user) and _roles(user)[1]
+
+
+def is_owner(user, instance) -> bool:
+    """Listed by a user tag, or member of a group listed by a group tag (user:/users:, group:/groups:)."""
+    if not _active(user) or instance is None:
+        return False
+    meanings = instance.meanings
+    return user.username in meanings.users or not meanings.groups.isdisjoint(user_group_names(user))
+
+
+def can_view_instance(user, instance) -> bool:
+    return is_owner(user, instance) or can_view_all_instances(user)
+
+
+def _owner_not_locked(user, instance) -> bool:
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    return is_owner(user, instance) and not instance.meanings.admin_locked
+
+
+def can_operate_instance(user, instance) -> bool:
+    """Start, shutdown, reboot, console: superusers, or owners of an instance not admin-locked."""
+    return _owner_not_locked(user, instance)
+
+
+def can_change_instance(user, instance) -> bool:
+    """Reinstall, destroy, rename, configuration: the same rule as operating, kept apart."""
+    return _owner_not_locked(user, instance)
+
+
+def can_edit_owners(user, instance) -> bool:
+    return _owner_not_locked(user, instance)
+
+
+def _helpdesk_or_superuser(user) -> bool:
+    return _active(user) and _roles(user)[1]
+
+
+def can_lock_instance(user, instance) -> bool:
+    """Admin lock/unlock: perm ganeti.can_lock, for helpdesk or superusers."""
+    return _helpdesk_or_superuser(user) and user.has_perm("ganeti.can_lock")
+
+
+def can_isolate_instance(user, instance) -> bool:
+    """Isolation: perm ganeti.can_isolate, for helpdesk or superusers."""
+    return _helpdesk_or_superuser(user) and user.has_perm("ganeti.can_isolate")
+
+
+def can_view_audit_log(user) -> bool:
+    """Everyone's entries: superusers and helpdesk. Other users see their own history only."""
+    return _helpdesk_or_superuser(user)
+
+
+def instance_capabilities(user, instance) -> dict[str, bool]:
+    """What templates use to draw buttons."""
+    user = getattr(user, "_wrapped", user) if _active(user) else user  # request.user: its object, once
+    return {
+        "view": can_view_instance(user, instance),
+        "operate": can_operate_instance(user, instance),
+        "change": can_change_instance(user, instance),
+        "edit_owners": can_edit_owners(user, instance),
+        "lock": can_lock_instance(user, instance),
+        "isolate": can_isolate_instance(user, instance),
+    }

@@ -1,0 +1,74 @@
+"""The list's per-process memos (rendered rows, one user's instances) never show what is no longer so:
+a job started, a tag changed, another user, another language, a new group membership. They exist for
+speed (bench/instances.py); these tests hold them to the same answers as rendering afresh."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from ganeti.selectors import _owned
+from ganeti.services import instance_job_started
+from ganeti.views.instances import _row_html
+from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, names, roles, set_tags, sim  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+def row_of(client, name) -> str:
+    """The <tr> of `name` on the home page ("" when the page does not list it)."""
+    text = client.get(reverse("ganeti:home")).content.decode()
+    start = text.find(f'data-instance="{name}"')
+    return "" if start < 0 else text[text.rfind("<tr", 0, start):text.find("</tr>", start)]
+
+
+def test_rendered_rows_follow_jobs_tags_users_and_language(client, sim, cluster, roles):
+    name = names(sim)[0]  # alice's
+    client.force_login(roles["owner"])
+    first = row_of(client, name)
+    assert first and 'data-label="job_pending"' not in first and "btn-outline-warning" in first
+    assert _row_html, "rows are remembered"
+    assert row_of(client, name) == first  # served from the memo: the same HTML
+
+    instance_job_started(cluster=cluster, instance_name=name, job_id=424242, action="reboot", user=roles["owner"])
+    pending = row_of(client, name)
+    assert 'data-label="job_pending"' in pending and "btn-outline-warning" not in pending
+
+    set_tags(sim, name, add=[f"{PREFIX}:needsreboot"])  # a new snapshot
+    assert 'data-label="needs_reboot"' in row_of(client, name)
+
+    client.force_login(roles["helpdesk"])  # the same instance, another user: no buttons, owner column
+    helpdesk = row_of(client, name)
+    assert "btn-outline" not in helpdesk and "bi-person" in helpdesk and 'data-label="needs_reboot"' in helpdesk
+
+    client.force_login(roles["owner"])
+    client.post(reverse("setlang"), {"language": "el", "next": "/"})
+    greek = row_of(client, name)
+    assert "χρειάζεται επανεκκίνηση" in greek and ">needs reboot<" not in greek
+
+
+def test_an_owners_list_follows_a_new_group_membership_at_once(client, sim, cluster, roles):
+    everything = names(sim)
+    other = roles["other"]
+    client.force_login(other)
+    assert client.get(reverse("ganeti:instances_json")).json()["rows"] == []
+    assert _owned, "one user's instances are remembered"
+    other.groups.add(Group.objects.get(name="staff"))
+    rows = client.get(reverse("ganeti:instances_json")).json()["rows"]
+    assert [row["name"] for row in rows] == [everything[4]]
+    client.force_login(roles["owner"])  # alternating users on the same memo
+    assert [row["name"] for row in client.get(reverse("ganeti:instances_json")).json()["rows"]] == everything[0::2]
+
+
+def test_a_search_works_when_the_process_built_a_snapshots_objects_twice(client, sim, cluster, roles):
+    """Two greenlets of one gunicorn worker may both build the objects of a new snapshot; a sorted list
+    remembered from one set and search texts from the other must still find instances (the benchmark
+    caught 500s here)."""
+    from ganeti.rapi import inventory
+
+    client.force_login(roles["helpdesk"])
+    everything = names(sim)
+    assert [row["name"] for row in client.get(reverse("ganeti:instances_json")).json()["rows"]] == everything
+    inventory._built.clear()  # the same snapshot's objects built again, as by the other greenlet
+    answer = client.get(reverse("ganeti:instances_json"), {"q": everything[2]})
+    assert answer.status_code == 200
+    assert [row["name"] for row in answer.json()["rows"]] == [everything[2]]
