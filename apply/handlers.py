@@ -28,7 +28,7 @@ import time
 import gevent
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -360,10 +360,7 @@ def _mail_outcome(application_id: int) -> None:
 
 def _instance_url(application: InstanceApplication) -> str:
     with translation.override(None):
-        try:
-            return site_url(reverse("ganeti:instance_detail", args=[application.cluster.slug, application.hostname]))
-        except NoReverseMatch:
-            return site_url("/")
+        return site_url(reverse("ganeti:instance_detail", args=[application.cluster.slug, application.hostname]))
 
 
 # -- start-up recovery and buried messages -------------------------------------------------------------
