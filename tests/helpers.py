@@ -83,3 +83,16 @@ def add_cluster(sim, slug, *, port=None, password=None, pinned=True):
     cluster = Cluster(hostname="127.0.0.1", port=port or sim.port, slug=slug, description=f"Cluster {slug}",
                       username="writer", tls_fingerprint=sim.fingerprint if pinned else "")
     return cluster_save(cluster=cluster, new_password=password or sim.users["writer"][0])
+
+
+def submit_login(page, username, password):
+    """Fill in and send the login form the (Playwright) page shows."""
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("#content button[type=submit]").click()
+
+
+def log_in(page, url, username, password):
+    """Open the login page of the live server at url and log in."""
+    page.goto(url + "/user/login/")
+    submit_login(page, username, password)

@@ -13,15 +13,9 @@ from playwright.sync_api import expect
 from tests.accounts.conftest import ldap_settings  # noqa: F401 - fixture
 from tests.mail import ADMIN_ADDRESS, link_in
 from tests.accounts.test_ssh_keys import ssh_keygen_fingerprint
+from tests.helpers import log_in, submit_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, url, username, password):
-    page.goto(url + "/user/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("#content button[type=submit]").click()
 
 
 def test_register_validate_approve_login_key_and_password(live_server, page, browser, superuser, smtp_sink, tmp_path):
@@ -47,9 +41,7 @@ def test_register_validate_approve_login_key_and_password(live_server, page, bro
     admin_page = admin_context.new_page()
     approval_link = link_in(smtp_sink.wait_for(ADMIN_ADDRESS, "Account waiting for approval: nina")["body"])
     admin_page.goto(approval_link)
-    admin_page.fill("#id_username", "root")
-    admin_page.fill("#id_password", "root-secret-pw")
-    admin_page.locator("#content button[type=submit]").click()
+    submit_login(admin_page, "root", "root-secret-pw")
     expect(admin_page.get_by_text("GRNET")).to_be_visible()
     admin_page.get_by_role("button", name="Approve").click()
     expect(admin_page.get_by_text("The account nina is active")).to_be_visible()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from apply import images
 from apply.models import ApplicationStatus, InstanceApplication
-from tests.browser.test_accounts import log_in
+from tests.helpers import log_in, submit_login
 from tests.mail import ADMIN_ADDRESS, link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -49,9 +49,7 @@ def test_apply_review_accept_and_submit(live_server, page, browser, user, superu
     admin_context = browser.new_context()
     admin = admin_context.new_page()
     admin.goto(review_link)
-    admin.fill("#id_username", "root")
-    admin.fill("#id_password", "root-secret-pw")
-    admin.locator("#content button[type=submit]").click()
+    submit_login(admin, "root", "root-secret-pw")
     expect(admin.get_by_role("heading", name="Review application")).to_be_visible()
     expect(admin.locator("#sidebar .badge")).to_have_text("1")
     admin.select_option("#id_cluster", str(beta.pk))

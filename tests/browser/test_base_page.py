@@ -5,15 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import log_in, submit_login
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/user/login/\?next=/$"))
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "root-secret-pw")
-    page.locator("#content button[type=submit]").click()
+    submit_login(page, "root", "root-secret-pw")
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
     expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
         ["Home", "Apply", "Applications", "History", "Clusters", "Networks", "Idle accounts", "Administration"])
@@ -36,10 +36,7 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
 
 def test_small_screens_get_the_menu_in_an_offcanvas(live_server, page, user):
     page.set_viewport_size({"width": 420, "height": 800})
-    page.goto(live_server.url + "/user/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-secret-pw")
-    page.locator("#content button[type=submit]").click()
+    log_in(page, live_server.url, "alice", "alice-secret-pw")
     sidebar_home = page.locator("#sidebar").get_by_role("link", name="Home")
     expect(sidebar_home).to_be_hidden()
     page.get_by_role("button", name="Menu").click()
