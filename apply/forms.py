@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,31 +9,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from ganeti.models import Cluster
+from ganetimgr.validators import clean_hostname
 
 from . import images, selectors
 from .models import InstanceApplication, Organization
 
-__all__ = ["clean_hostname", "ApplicationForm", "ReviewForm", "RefuseForm"]
-
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def clean_hostname(value: str) -> str:
-    """A fully qualified host name, lowercased, without a trailing dot (ValidationError otherwise)."""
-    name = (value or "").strip().lower()
-    if name.endswith("."):
-        name = name[:-1]
-    if not name:
-        raise ValidationError(_("Enter the host name."), code="required")
-    if len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-        raise ValidationError(_("Enter a valid host name: letters, digits and hyphens in dot-separated parts "
-                                "(e.g. vm1.example.org)."), code="invalid")
-    if "." not in name:
-        raise ValidationError(_("Enter a fully qualified host name, with its domain (e.g. vm1.example.org)."),
-                              code="not_fqdn")
-    if name.split(".")[-1].isdigit():
-        raise ValidationError(_("Enter a host name, not an IP address."), code="invalid")
-    return name
+__all__ = ["ApplicationForm", "ReviewForm", "RefuseForm"]
 
 
 def _check_hostname_free(name: str, *, exclude_pk=None) -> None:

@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import BootstrapMixin
+from ganetimgr.validators import clean_hostname
 
 __all__ = ["ReinstallForm", "RenameForm", "ConfigurationForm", "OwnersForm", "LockForm", "IsolationForm",
-           "HVPARAM_CHOICES", "validate_fqdn", "owner_tag_name_ok"]
+           "HVPARAM_CHOICES", "owner_tag_name_ok"]
 
 # KVM's values of the hypervisor parameters owners may change (Ganeti's constants.HT_* lists, the ones
 # the old ganetimgr offered).
@@ -27,20 +28,8 @@ HVPARAM_CHOICES = {
     "boot_order": [("disk", _("hard disk")), ("cdrom", _("CD-ROM")), ("network", _("network (PXE)"))],
 }
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # What Ganeti accepts in a tag: at most 128 characters out of [\w.+*/:@-].
 _TAG_CHARS = re.compile(r"^[\w.+*/:@-]+$")
-
-
-def validate_fqdn(value: str) -> str:
-    """A fully qualified host name (at least two labels, letters/digits/hyphens, a non-numeric last
-    label), lower-cased, without a trailing dot."""
-    name = value.strip().lower().rstrip(".")
-    labels = name.split(".")
-    if (len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels)
-            or labels[-1].isdigit()):
-        raise ValidationError(_("Enter a fully qualified host name, such as vm1.example.org."), code="fqdn")
-    return name
 
 
 def owner_tag_name_ok(prefix: str, kind: str, name: str) -> bool:
@@ -69,7 +58,7 @@ class RenameForm(BootstrapMixin, forms.Form):
         self.current_name = current_name
 
     def clean_new_name(self):
-        name = validate_fqdn(self.cleaned_data["new_name"])
+        name = clean_hostname(self.cleaned_data["new_name"])
         if name == self.current_name:
             raise ValidationError(_("This is the instance's name already."), code="same")
         return name

@@ -124,7 +124,7 @@ def test_rename_only_when_stopped_at_request_and_at_confirmation(client, alice, 
 
 
 @pytest.mark.parametrize(("new_name", "status", "says"), [
-    ("not a name", 400, "fully qualified host name"),
+    ("not a name", 400, "valid host name"),
     ("single", 400, "fully qualified host name"),
     ("inst0002.ganeti.test", 409, "has an instance named inst0002.ganeti.test already"),
     (OWNED, 400, "the instance&#x27;s name already"),
