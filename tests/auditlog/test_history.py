@@ -64,3 +64,14 @@ def test_history_pages_by_50(client, user):
     client.force_login(user)
     data = client.get(reverse("auditlog:history_json"), {"page": 2}).json()
     assert (data["total"], data["pages"], data["page"], len(data["rows"])) == (55, 2, 2, 5)
+
+
+def test_history_page_links_keep_the_search(client, user):
+    cluster = Cluster.objects.create(hostname="c.example.org", slug="c1")
+    for index in range(55):
+        audit_record(user=user, cluster=cluster, instance_name=f"web{index}", action="reboot")
+    client.force_login(user)
+    first = client.get(reverse("auditlog:history"), {"q": "web"}).content.decode()
+    assert 'href="?q=web&amp;page=2">Next<' in first and "Page 1 of 2" in first and ">Previous<" not in first
+    second = client.get(reverse("auditlog:history"), {"q": "web", "page": 2}).content.decode()
+    assert 'href="?q=web&amp;page=1">Previous<' in second and ">Next<" not in second
