@@ -4,9 +4,13 @@ DATABASE_URL, REDIS_URL and BEANSTALK_URL before pytest starts, since Django rea
 import os
 import shutil
 import signal
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, database_url
 
 # Playwright's sync API runs an event loop in the test thread; live_server tests use the ORM there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -100,3 +104,64 @@ def cluster_on(db):
     from tests.helpers import add_cluster
 
     return add_cluster
+
+
+@pytest.fixture
+def tube(settings):
+    """A beanstalkd tube of this test's own: enqueue() in this process and the watchers started by
+    `watcher_env` below use it, so they see only this test's messages."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings.BEANSTALK_TUBE = name
+    return name
+
+
+@pytest.fixture
+def queue(tube, settings):
+    """A beanstalkd client using and watching the private tube."""
+    import greenstalk
+
+    with greenstalk.Client(settings.BEANSTALK_ADDRESS, use=tube, watch=tube) as client:
+        yield client
+
+
+@pytest.fixture
+def watcher_env(project_env, tube, settings):
+    """The environment of a watcher.py process on this test's database (it sees committed rows only: such
+    tests use transactional_db) and its private tube. A suite adds to it by overriding this fixture."""
+    return {**project_env, "DATABASE_URL": database_url(settings.DATABASES["default"]), "BEANSTALK_TUBE": tube,
+            "SECRET_KEY": settings.SECRET_KEY}
+
+
+@pytest.fixture
+def run_watcher(watcher_env):
+    """run(timeout=120) -> its output: the real watcher (watcher.py --burst) until the tube is empty; the
+    test fails unless it exits 0."""
+
+    def run(timeout: float = 120) -> str:
+        watcher = subprocess.run([PYTHON, "watcher.py", "--burst"], cwd=PROJECT_DIR, env=watcher_env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        assert watcher.returncode == 0, watcher.stdout
+        return watcher.stdout
+
+    return run
+
+
+@pytest.fixture
+def start_watcher(watcher_env):
+    """start(*args, env=None) -> (process, OutputReader): the real watcher running (watcher.py *args),
+    once it is connected to beanstalkd; every one still running is killed after the test."""
+    processes = []
+
+    def start(*args, env=None):
+        process = subprocess.Popen([PYTHON, "watcher.py", *args], cwd=PROJECT_DIR, env={**watcher_env, **(env or {})},
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        processes.append(process)
+        output = OutputReader(process)
+        output.until("connected to beanstalkd")
+        return process, output
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

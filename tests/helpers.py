@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -21,6 +22,13 @@ def free_port() -> int:
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def database_url(db: dict) -> str:
+    """DATABASE_URL for a child process, from a settings.DATABASES entry (the test database once
+    pytest-django has made it)."""
+    assert "postgresql" in db["ENGINE"], "the watcher tests need PostgreSQL (make test)"
+    return f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/{quote(db['NAME'])}"
 
 
 def run_manage(*args, env, timeout=60):

@@ -4,53 +4,24 @@ import json
 import signal
 import subprocess
 import time
-import uuid
 
 import greenstalk
 import pytest
 
-from ganetimgr.config import beanstalk_address
 from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
-def tube():
-    return f"test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def queue(tube):
-    import os
-
-    address = beanstalk_address("BEANSTALK_URL", os.environ.get("BEANSTALK_URL", "127.0.0.1:11300"))
-    with greenstalk.Client(address, use=tube, watch=tube) as client:
-        yield client
-
-
-@pytest.fixture
-def start_watcher(project_env, tube):
-    processes = []
-
-    def start(*args):
-        env = {**project_env, "BEANSTALK_TUBE": tube, "DJANGO_SETTINGS_MODULE": "tests.watcher_settings"}
-        process = subprocess.Popen([PYTHON, "watcher.py", *args], cwd=PROJECT_DIR, env=env, text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def watcher_env(watcher_env):
+    """tests/conftest.py's watcher environment, with the test handlers' app (tests/watcher_app)."""
+    return {**watcher_env, "DJANGO_SETTINGS_MODULE": "tests.watcher_settings"}
 
 
 def test_watcher_connects_and_stops_cleanly_on_sigterm(start_watcher, tube):
-    watcher = start_watcher()
-    output = OutputReader(watcher)
-    log = output.until("connected to beanstalkd")
+    watcher, output = start_watcher()
+    log = "".join(output.lines)
     assert f"tube {tube}" in log and "started pid=" in log
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=10) == 0
@@ -58,16 +29,14 @@ def test_watcher_connects_and_stops_cleanly_on_sigterm(start_watcher, tube):
     assert "SIGTERM received" in rest and "stopped" in rest and "Traceback" not in log + rest
 
 
-def test_messages_are_handled_deleted_retried_or_buried(start_watcher, queue, tube, tmp_path):
+def test_messages_are_handled_deleted_retried_or_buried(run_watcher, queue, tube, tmp_path):
     target = tmp_path / "written.txt"
     queue.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "hello"}))
     queue.put(json.dumps({"type": "TEST_FAIL"}))
     queue.put(json.dumps({"type": "TEST_RETRY"}))
     queue.put(json.dumps({"type": "NO_SUCH_TYPE"}))
     queue.put("this is not json")
-    watcher = start_watcher("--burst")
-    output, _ = watcher.communicate(timeout=60)
-    assert watcher.returncode == 0, output
+    output = run_watcher(timeout=60)
     assert target.read_text() == "hello"
     stats = queue.stats_tube(tube)
     assert stats["current-jobs-buried"] == 3, output  # failing handler, unknown type, not JSON
@@ -81,9 +50,7 @@ def test_messages_are_handled_deleted_retried_or_buried(start_watcher, queue, tu
 
 def test_sigterm_lets_a_running_message_finish(start_watcher, queue, tmp_path):
     target = tmp_path / "slow.txt"
-    watcher = start_watcher()
-    output = OutputReader(watcher)
-    output.until("connected to beanstalkd")
+    watcher, output = start_watcher()
     queue.put(json.dumps({"type": "TEST_WRITE", "path": str(target), "text": "done", "seconds": 2}))
     output.until("type=TEST_WRITE started")
     watcher.send_signal(signal.SIGTERM)
@@ -134,8 +101,7 @@ def test_sigterm_starts_no_new_message(start_watcher, queue, tube, tmp_path):
     target = tmp_path / "lines.txt"
     for text in ("first", "second"):
         queue.put(json.dumps({"type": "TEST_APPEND", "path": str(target), "text": text, "seconds": 2}))
-    watcher = start_watcher("--concurrency", "1")
-    output = OutputReader(watcher)
+    watcher, output = start_watcher("--concurrency", "1")
     output.until("type=TEST_APPEND started")
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=20) == 0
@@ -143,19 +109,17 @@ def test_sigterm_starts_no_new_message(start_watcher, queue, tube, tmp_path):
     assert queue.stats_tube(tube)["current-jobs-ready"] == 1  # the second waits for the next watcher
 
 
-def test_a_handler_longer_than_the_ttr_keeps_its_message(start_watcher, queue, tube, tmp_path):
+def test_a_handler_longer_than_the_ttr_keeps_its_message(run_watcher, queue, tube, tmp_path):
     target = tmp_path / "lines.txt"
     queue.put(json.dumps({"type": "TEST_APPEND", "path": str(target), "text": "once", "seconds": 5}), ttr=2)
-    watcher = start_watcher("--burst")
-    output, _ = watcher.communicate(timeout=60)
-    assert watcher.returncode == 0, output
+    output = run_watcher(timeout=60)
     assert target.read_text() == "once\n", output  # not handed out a second time after 2 s
     assert "could not be" not in output
     stats = queue.stats_tube(tube)
     assert stats["current-jobs-ready"] == stats["current-jobs-buried"] == stats["current-jobs-reserved"] == 0
 
 
-def test_enqueue_reaches_the_watcher(start_watcher, project_env, tube, tmp_path):
+def test_enqueue_reaches_the_watcher(run_watcher, project_env, tube, tmp_path):
     """ganetimgr.queue.enqueue (what views call) puts a message the watcher runs."""
     target = tmp_path / "enqueued.txt"
     env = {**project_env, "BEANSTALK_TUBE": tube}
@@ -163,6 +127,5 @@ def test_enqueue_reaches_the_watcher(start_watcher, project_env, tube, tmp_path)
             f"print(enqueue({{'type': 'TEST_WRITE', 'path': {str(target)!r}, 'text': 'via enqueue'}}))")
     put = subprocess.run([PYTHON, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert put.returncode == 0 and put.stdout.strip().isdigit(), put.stderr
-    watcher = start_watcher("--burst")
-    output, _ = watcher.communicate(timeout=60)
+    output = run_watcher(timeout=60)
     assert target.read_text() == "via enqueue", output

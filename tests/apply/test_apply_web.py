@@ -3,7 +3,6 @@ sidebar badge, against PostgreSQL, Redis, beanstalkd, the SMTP sink and the RAPI
 
 import json
 
-import greenstalk
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
@@ -278,9 +277,8 @@ def test_accept_saves_the_edits_and_the_placement(client, user, reviewer, cluste
             application.disk_template, application.volume_group) == (2048, cluster, "net2", "group2", "plain", "xenvg")
 
 
-def test_accept_and_submit_puts_a_create_message_on_beanstalkd(client, user, reviewer, cluster, settings,
+def test_accept_and_submit_puts_a_create_message_on_beanstalkd(client, user, reviewer, cluster, queue,
                                                                django_capture_on_commit_callbacks):
-    settings.BEANSTALK_TUBE = f"test-apply-web-{user.pk}-{cluster.pk}"
     application = make_application(user)
     client.force_login(reviewer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -289,10 +287,9 @@ def test_accept_and_submit_puts_a_create_message_on_beanstalkd(client, user, rev
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
-    with greenstalk.Client(settings.BEANSTALK_ADDRESS, watch=settings.BEANSTALK_TUBE) as queue:
-        job = queue.reserve(timeout=5)
-        assert json.loads(job.body) == {"type": "CREATE", "application": application.pk}
-        queue.delete(job)
+    job = queue.reserve(timeout=5)
+    assert json.loads(job.body) == {"type": "CREATE", "application": application.pk}
+    queue.delete(job)
 
 
 def test_review_refuses_a_placement_the_cluster_does_not_offer(client, user, reviewer, cluster):
@@ -366,9 +363,8 @@ def test_reject_needs_a_reason_and_mails_it_in_the_applicants_language(client, u
     assert application.cluster is None
 
 
-def test_failed_application_shows_ganetis_words_and_can_be_resubmitted(client, user, reviewer, cluster, settings,
+def test_failed_application_shows_ganetis_words_and_can_be_resubmitted(client, user, reviewer, cluster, tube,
                                                                        django_capture_on_commit_callbacks):
-    settings.BEANSTALK_TUBE = f"test-apply-resubmit-{cluster.pk}"
     application = make_application(user, status=ApplicationStatus.FAILED, cluster=cluster, disk_template="plain",
                                    job_id=4242, backend_message="Not enough memory on node1 (need 2048)")
     client.force_login(reviewer)
@@ -382,9 +378,8 @@ def test_failed_application_shows_ganetis_words_and_can_be_resubmitted(client, u
     assert application.backend_message == "" and application.job_id is None
 
 
-def test_superuser_fast_creation_creates_and_submits(client, superuser, user, cluster, settings,
+def test_superuser_fast_creation_creates_and_submits(client, superuser, user, cluster, tube,
                                                      django_capture_on_commit_callbacks):
-    settings.BEANSTALK_TUBE = f"test-apply-fast-{cluster.pk}"
     client.force_login(user)
     assert client.get(reverse("apply:application_save")).status_code == 403
     client.force_login(superuser)

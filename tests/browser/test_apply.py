@@ -5,7 +5,6 @@ watcher from there)."""
 
 import json
 
-import greenstalk
 import pytest
 from playwright.sync_api import expect
 
@@ -18,10 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 
 
 def test_apply_review_accept_and_submit(live_server, page, browser, user, superuser, smtp_sink, simulators,
-                                        cluster_on, settings):
+                                        cluster_on, settings, queue):
     settings.IMAGES_URL = settings.OPERATING_SYSTEMS_URLS = settings.SNF_OPERATING_SYSTEMS_URLS = []
     settings.SITE_URL = live_server.url
-    settings.BEANSTALK_TUBE = f"test-browser-apply-{user.pk}"
     images.invalidate()
     sim_a = simulators(instances=2, networks=1, seed=5, cluster_name="alpha.ganeti.test")
     sim_b = simulators(instances=2, networks=2, groups=2, seed=6, cluster_name="beta.ganeti.test")
@@ -65,10 +63,9 @@ def test_apply_review_accept_and_submit(live_server, page, browser, user, superu
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
     assert (application.cluster_id, application.network_name, application.disk_template) == (beta.pk, "net2", "plain")
-    with greenstalk.Client(settings.BEANSTALK_ADDRESS, watch=settings.BEANSTALK_TUBE) as queue:
-        job = queue.reserve(timeout=5)
-        assert json.loads(job.body) == {"type": "CREATE", "application": application.pk}
-        queue.delete(job)
+    job = queue.reserve(timeout=5)
+    assert json.loads(job.body) == {"type": "CREATE", "application": application.pk}
+    queue.delete(job)
 
     # The applicant sees the progress on their own page.
     page.goto(url + f"/application/{application.pk}/")

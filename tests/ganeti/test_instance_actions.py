@@ -2,18 +2,14 @@
 the audit entries, and the JOB handler in a real watcher process against the real beanstalkd."""
 
 import json
-import os
-import subprocess
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from auditlog.models import AuditEntry
 from ganeti.models import Network
 from ganeti.selectors import instance_pending_job
 from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, names, roles, set_tags, sim, tags_of  # noqa: F401
-from tests.helpers import PROJECT_DIR, PYTHON
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -149,52 +145,25 @@ def test_an_admin_locked_instance_refuses_owner_actions_but_not_a_superuser(clie
     assert instance_pending_job(cluster, name)
 
 
-def test_the_watcher_follows_the_job_releases_the_lock_and_records_the_end(client, sim, cluster, roles,
-                                                                           project_env, tmp_path):
-    import greenstalk
-
-    from ganetimgr.config import beanstalk_address
-
-    tube = f"test-{os.getpid()}-{tmp_path.name[-8:]}"
-    settings.BEANSTALK_TUBE = tube
+def test_the_watcher_follows_the_job_releases_the_lock_and_records_the_end(client, sim, cluster, roles, queue, tube,
+                                                                           run_watcher):
     name = running_instance(sim)
     set_tags(sim, name, add=[f"{PREFIX}:needsreboot"])
     client.force_login(roles["owner"])
     client.post(url("reboot", cluster, name))
     lock = instance_pending_job(cluster, name)
-    address = beanstalk_address("BEANSTALK_URL", os.environ["BEANSTALK_URL"])
-    with greenstalk.Client(address, use=tube, watch=tube) as queue:
-        message = json.loads(queue.peek_ready().body)
+    message = json.loads(queue.peek_ready().body)
     assert message == {"type": "JOB", "cluster": "c1", "job_id": lock["job_id"], "instance": name, "action": "reboot"}
-    db = settings.DATABASES["default"]
-    env = {**project_env, "BEANSTALK_TUBE": tube, "SECRET_KEY": settings.SECRET_KEY,
-           "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    watcher = subprocess.run([PYTHON, "watcher.py", "--burst"], cwd=PROJECT_DIR, env=env, text=True,
-                             capture_output=True, timeout=120)
-    assert watcher.returncode == 0, watcher.stdout + watcher.stderr
+    run_watcher()
     assert instance_pending_job(cluster, name) is None
     assert "ended: success" in AuditEntry.objects.get().details
     assert f"{PREFIX}:needsreboot" not in tags_of(sim, name)
-    with greenstalk.Client(address, use=tube, watch=tube) as queue:
-        stats = queue.stats_tube(tube)
+    stats = queue.stats_tube(tube)
     assert stats["current-jobs-ready"] == stats["current-jobs-buried"] == stats["current-jobs-delayed"] == 0
 
 
-def test_the_watcher_retries_when_the_cluster_does_not_answer(sim, cluster, project_env, tmp_path):
-    import greenstalk
-
-    from ganetimgr.config import beanstalk_address
-
-    tube = f"test-r{os.getpid()}-{tmp_path.name[-8:]}"
-    address = beanstalk_address("BEANSTALK_URL", os.environ["BEANSTALK_URL"])
+def test_the_watcher_retries_when_the_cluster_does_not_answer(sim, cluster, queue, tube, run_watcher):
     sim.set_faults(mode="error502")
-    with greenstalk.Client(address, use=tube, watch=tube) as queue:
-        queue.put(json.dumps({"type": "JOB", "cluster": "c1", "job_id": 1, "instance": "x", "action": "reboot"}))
-    db = settings.DATABASES["default"]
-    env = {**project_env, "BEANSTALK_TUBE": tube, "SECRET_KEY": settings.SECRET_KEY,
-           "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    watcher = subprocess.run([PYTHON, "watcher.py", "--burst"], cwd=PROJECT_DIR, env=env, text=True,
-                             capture_output=True, timeout=120)
-    assert watcher.returncode == 0, watcher.stdout + watcher.stderr
-    with greenstalk.Client(address, use=tube, watch=tube) as queue:
-        assert queue.stats_tube(tube)["current-jobs-delayed"] == 1  # kept, to be tried again
+    queue.put(json.dumps({"type": "JOB", "cluster": "c1", "job_id": 1, "instance": "x", "action": "reboot"}))
+    run_watcher()
+    assert queue.stats_tube(tube)["current-jobs-delayed"] == 1  # kept, to be tried again
