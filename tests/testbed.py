@@ -13,7 +13,7 @@ Test runs may overlap (several engineers, one machine): each run holds a shared 
 the testbed, and the last one out runs down.sh; up.sh and down.sh never run at the same time.
 
 Tests that need the testbed carry the `real_ganeti` marker and ask for the fixture (directly or
-through another fixture, as the contract suite's `rapi` does). To reuse this outside
+through another fixture, as the contract suite's `rapi` does); `testbed_cluster` is a Cluster row for it. To reuse this outside
 tests/contract, import `ganeti_testbed` and `pytest_terminal_summary` into that suite's conftest,
 or list "tests.testbed" in pytest_plugins of tests/conftest.py.
 """
@@ -190,6 +190,21 @@ def ganeti_testbed(tmp_path_factory) -> Testbed:
         pytest.skip(f"real Ganeti testbed unavailable: {testbed.reason}")
     yield testbed
     stop_testbed(testbed)
+
+
+@pytest.fixture
+def testbed_cluster(ganeti_testbed, db):
+    """The testbed as an administrator adds it: a saved Cluster (slug "testbed") reaching it as the write
+    user, its certificate pinned (trust on first use)."""
+    from ganeti.models import Cluster
+    from ganeti.services import cluster_pin_certificate, cluster_save
+
+    cluster = cluster_save(cluster=Cluster(hostname=ganeti_testbed.host, port=ganeti_testbed.port, slug="testbed",
+                                           description="The Ganeti testbed", username=ganeti_testbed.username),
+                           new_password=ganeti_testbed.password)
+    cluster_pin_certificate(cluster=cluster)
+    assert cluster.tls_fingerprint
+    return cluster
 
 
 def report_testbed(terminalreporter) -> None:

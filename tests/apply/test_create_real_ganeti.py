@@ -16,18 +16,6 @@ pytestmark = [pytest.mark.real_ganeti, pytest.mark.integration, pytest.mark.slow
               pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
 
 
-@pytest.fixture
-def testbed_cluster(ganeti_testbed, transactional_db):
-    from ganeti.models import Cluster
-    from ganeti.services import cluster_save
-
-    if not ganeti_testbed.available:
-        pytest.skip(f"the real Ganeti testbed is not available: {ganeti_testbed.reason}")
-    cluster = Cluster(hostname=ganeti_testbed.host, port=ganeti_testbed.port, slug="testbed",
-                      description="Real Ganeti testbed", username=ganeti_testbed.username)
-    return cluster_save(cluster=cluster, new_password=ganeti_testbed.password)
-
-
 def test_the_watcher_creates_the_approved_instance_on_real_ganeti(
         testbed_cluster, user, superuser, smtp_sink, start_watcher, make_application):
     hostname = f"h5b-{uuid.uuid4().hex[:8]}.testbed.example.org"

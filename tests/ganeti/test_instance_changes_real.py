@@ -9,12 +9,9 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from auditlog.models import AuditEntry
-from ganeti.choices import TlsModeChoices
-from ganeti.models import Cluster
-from ganeti.services import cluster_save
 from tests.contract.backends import create_instance, delete_quietly, make_backend, unique_name
 from tests.mail import link_in
-from tests.testbed import ganeti_testbed  # noqa: F401  (the fixture)
+from tests.testbed import ganeti_testbed, testbed_cluster  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration, pytest.mark.real_ganeti,
               # the contract helpers reach the self-signed testbed unverified
@@ -44,16 +41,13 @@ def confirm(client, smtp_sink, subject_part):
 
 
 def test_rename_reinstall_destroy_through_mailed_links_on_real_ganeti(client, user, smtp_sink, testbed_instance,
-                                                                      ganeti_testbed):  # noqa: F811
+                                                                      testbed_cluster):  # noqa: F811
     backend, (name, new_name) = testbed_instance
     cache.clear()
-    cluster_save(cluster=Cluster(hostname=ganeti_testbed.host, port=ganeti_testbed.port, slug="real",
-                                 username=ganeti_testbed.username, tls_mode=TlsModeChoices.PIN),
-                 new_password=ganeti_testbed.password)
     client.force_login(user)
 
     def url(route, instance):
-        return reverse(f"ganeti:{route}", args=["real", instance])
+        return reverse(f"ganeti:{route}", args=[testbed_cluster.slug, instance])
 
     assert client.post(url("instance_rename", name), {"new_name": new_name}).status_code == 302
     entry = confirm(client, smtp_sink, "rename requested")

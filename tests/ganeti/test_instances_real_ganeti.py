@@ -10,21 +10,17 @@ other instances, and no node is ever power-cycled.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import reverse
 
 from auditlog.models import AuditEntry
-from ganeti.rapi import inventory
-from ganeti.selectors import _derived, instance_pending_job
+from ganeti.selectors import instance_pending_job
 from tests.contract.backends import (RUN_ID, SUITE_TAG, create_instance, delete_leftovers, delete_quietly,
                                      make_backend, unique_name)
-from tests.helpers import PROJECT_DIR, PYTHON
-from tests.testbed import ganeti_testbed  # noqa: F401  (the fixture)
+from tests.ganeti.instance_setup import empty_inventory  # noqa: F401  (the fixture)
+from tests.testbed import ganeti_testbed, testbed_cluster  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.real_ganeti,
               pytest.mark.slow,
@@ -57,65 +53,9 @@ def instance_name(rapi, owner):
         delete_quietly(rapi, name)
 
 
-@pytest.fixture
-def cluster(ganeti_testbed):  # noqa: F811
-    """The testbed as an administrator adds it: the write user, its certificate pinned on first use."""
-    from ganeti.models import Cluster
-    from ganeti.services import cluster_pin_certificate, cluster_save
-
-    cluster = cluster_save(cluster=Cluster(hostname=ganeti_testbed.host, port=ganeti_testbed.port,
-                                           slug=f"real-{RUN_ID}"[:50], description="The Ganeti testbed",
-                                           username=ganeti_testbed.username),
-                           new_password=ganeti_testbed.password)
-    cluster_pin_certificate(cluster=cluster)
-    cluster.refresh_from_db()
-    assert cluster.tls_fingerprint
-    return cluster
-
-
-@pytest.fixture(autouse=True)
-def empty_inventory():
-    cache.clear()
-    inventory._built.clear()
-    _derived.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def tube(tmp_path):
-    """A beanstalkd tube of this test's own: the watcher run here sees only our JOB messages."""
-    name = f"test-rg-{os.getpid()}-{tmp_path.name[-8:]}"
-    settings.BEANSTALK_TUBE = name
-    return name
-
-
-@pytest.fixture
-def run_watcher(project_env, tube):
-    """Runs the real watcher (watcher.py --burst) over our tube until it is empty."""
-    db = settings.DATABASES["default"]
-    env = {**project_env, "BEANSTALK_TUBE": tube, "SECRET_KEY": settings.SECRET_KEY,
-           "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-
-    def run() -> str:
-        watcher = subprocess.run([PYTHON, "watcher.py", "--burst"], cwd=PROJECT_DIR, env=env, text=True,
-                                 capture_output=True, timeout=300)
-        assert watcher.returncode == 0, watcher.stdout + watcher.stderr
-        return watcher.stdout + watcher.stderr
-
-    return run
-
-
-def queued_messages(tube) -> list[dict]:
-    import greenstalk
-
-    from ganetimgr.config import beanstalk_address
-
-    address = beanstalk_address("BEANSTALK_URL", os.environ["BEANSTALK_URL"])
-    with greenstalk.Client(address, use=tube, watch=tube) as queue:
-        stats = queue.stats_tube(tube)
-        ready = [json.loads(queue.peek_ready().body)] if stats["current-jobs-ready"] else []
-    return ready
+def queued_messages(queue, tube) -> list[dict]:
+    stats = queue.stats_tube(tube)
+    return [json.loads(queue.peek_ready().body)] if stats["current-jobs-ready"] else []
 
 
 def json_row(client, name):
@@ -128,7 +68,7 @@ def json_row(client, name):
     return rows[0]
 
 
-def act(client, cluster, name, action, rapi, tube, run_watcher) -> dict:
+def act(client, cluster, name, action, rapi, queue, tube, run_watcher) -> dict:
     """POST the action as the browser's plain form does; the watcher follows the job to its end.
     Returns the audit entry of the action."""
     answer = client.post(reverse(f"ganeti:instance_{action}", args=[cluster.slug, name]), follow=True)
@@ -139,11 +79,11 @@ def act(client, cluster, name, action, rapi, tube, run_watcher) -> dict:
     # Until the job's end is seen, the list says so (the list itself may see the end first: a fast job).
     row = json_row(client, name)
     assert (row["pending_job"], "job_pending" in row["labels"]) in ((lock["job_id"], True), (None, False))
-    assert queued_messages(tube) == [{"type": "JOB", "cluster": cluster.slug, "job_id": lock["job_id"],
+    assert queued_messages(queue, tube) == [{"type": "JOB", "cluster": cluster.slug, "job_id": lock["job_id"],
                                       "instance": name, "action": action}]
-    log = run_watcher()
+    log = run_watcher(timeout=300)
     assert instance_pending_job(cluster, name) is None, log
-    assert queued_messages(tube) == []
+    assert queued_messages(queue, tube) == []
     job = rapi.client.get_job(lock["job_id"])
     assert job["status"] == "success", job
     entry = AuditEntry.objects.get(job_id=lock["job_id"], cluster_slug=cluster.slug)
@@ -152,9 +92,9 @@ def act(client, cluster, name, action, rapi, tube, run_watcher) -> dict:
     return entry
 
 
-def test_an_owner_sees_and_operates_an_instance_on_the_real_cluster(client, rapi, cluster, owner, instance_name,
-                                                                    tube, run_watcher):
-    name = instance_name
+def test_an_owner_sees_and_operates_an_instance_on_the_real_cluster(client, rapi, testbed_cluster, owner,
+                                                                    instance_name, queue, tube, run_watcher):
+    cluster, name = testbed_cluster, instance_name
     live = rapi.client.get_instance(name)
     client.force_login(owner)
 
@@ -178,16 +118,16 @@ def test_an_owner_sees_and_operates_an_instance_on_the_real_cluster(client, rapi
     assert live["nic.macs"][0] in text and owner.username in text and "running" in text
 
     # shutdown -> stopped, startup -> running, reboot -> running; each job followed by the real watcher.
-    shutdown = act(client, cluster, name, "shutdown", rapi, tube, run_watcher)
+    shutdown = act(client, cluster, name, "shutdown", rapi, queue, tube, run_watcher)
     stopped = rapi.client.get_instance(name)
     assert (stopped["status"], stopped["admin_state"], stopped["oper_state"]) == ("ADMIN_down", "down", False)
     assert json_row(client, name)["state"] == "stopped"
 
-    startup = act(client, cluster, name, "startup", rapi, tube, run_watcher)
+    startup = act(client, cluster, name, "startup", rapi, queue, tube, run_watcher)
     assert rapi.client.get_instance(name)["status"] == "running"
     assert json_row(client, name)["state"] == "running"
 
-    reboot = act(client, cluster, name, "reboot", rapi, tube, run_watcher)
+    reboot = act(client, cluster, name, "reboot", rapi, queue, tube, run_watcher)
     assert rapi.client.get_instance(name)["status"] == "running"
     row = json_row(client, name)
     assert row["state"] == "running" and "job_pending" not in row["labels"]
@@ -200,8 +140,9 @@ def test_an_owner_sees_and_operates_an_instance_on_the_real_cluster(client, rapi
     assert all(str(e.job_id) in history for e in entries)
 
 
-def test_another_user_gets_404_and_cannot_act(client, rapi, cluster, instance_name, django_user_model):
+def test_another_user_gets_404_and_cannot_act(client, rapi, testbed_cluster, instance_name, django_user_model):
     """An instance the user does not own answers exactly like a missing one, and nothing reaches the cluster."""
+    cluster = testbed_cluster
     stranger = django_user_model.objects.create_user(f"stranger-{RUN_ID}", "s@example.org", "stranger-pw")
     client.force_login(stranger)
     detail = reverse("ganeti:instance_detail", args=[cluster.slug, instance_name])
