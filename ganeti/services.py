@@ -219,6 +219,23 @@ def _submit(cluster, *, request, instance_name: str, action: str, call, details:
     return job_id
 
 
+def _then(jobs: list[int], submit) -> int:
+    """One more RAPI write of a change made of several (`submit()` -> job id, appended to `jobs`). When
+    Ganeti refuses it after earlier ones were submitted, the error says those were: a half-done change
+    is never reported as not done, nor as done."""
+    from django.utils.translation import gettext as _
+
+    try:
+        job_id = submit()
+    except InstanceChangeError as exc:
+        if not jobs:
+            raise
+        raise InstanceChangeError(_("Only partly done: Ganeti jobs %(jobs)s were submitted, then: %(reason)s") % {
+            "jobs": ", ".join(map(str, jobs)), "reason": exc}) from exc
+    jobs.append(job_id)
+    return job_id
+
+
 def action_request_create(*, request, cluster, instance, action: str, new_name: str = "",
                           operating_system: str = ""):
     """Record a reinstall/destroy/rename request and mail its single-use link to the requester. An
@@ -390,13 +407,15 @@ def instance_configure(*, request, cluster, instance, changes: dict) -> tuple[in
 
     name = instance.name
     details = "Setting " + ", ".join(f"{key}:{value}" for key, value in sorted(changes.items()))
-    job_id = _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=details,
-                     call=lambda client: client.modify_instance(name, hvparams=changes))
+    jobs: list[int] = []
+    job_id = _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY,
+                                         details=details,
+                                         call=lambda client: client.modify_instance(name, hvparams=changes)))
     needs_reboot = bool(instance.oper_state) or instance.status == "running"
     if needs_reboot and not instance.meanings.needs_reboot:
         tag = _tag("needsreboot")
-        _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=f"Add tag {tag}",
-                call=lambda client: client.add_instance_tags(name, [tag]))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY,
+                                    details=f"Add tag {tag}", call=lambda client: client.add_instance_tags(name, [tag])))
     return job_id, needs_reboot
 
 
@@ -426,15 +445,15 @@ def instance_set_owners(*, request, cluster, instance, users: set[str], groups: 
     words = {"u": "user", "g": "group"}
     details = " ".join([f"+{words[k]}:{n}" for k, n in sorted(wanted - set(current))]
                        + [f"-{words[k]}:{n}" for k, n in sorted(set(current) - wanted)])
-    jobs = []
+    jobs: list[int] = []
     name = instance.name
     if add:
-        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS, details=details,
-                            call=lambda client: client.add_instance_tags(name, add)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
+                                    details=details, call=lambda client: client.add_instance_tags(name, add)))
     if remove:
-        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
-                            details=details if not add else f"{details} (removal)",
-                            call=lambda client: client.delete_instance_tags(name, remove)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
+                                    details=details if not add else f"{details} (removal)",
+                                    call=lambda client: client.delete_instance_tags(name, remove)))
     return jobs
 
 
@@ -472,15 +491,16 @@ def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitel
         return result
     action = AuditAction.ISOLATE if isolated else AuditAction.UNISOLATE
     details = " ".join([f"+{tag}" for tag in add] + [f"-{tag}" for tag in remove])
+    jobs = result["jobs"]
     if add:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
-                                      call=lambda client: client.add_instance_tags(name, add)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                    call=lambda client: client.add_instance_tags(name, add)))
     if remove:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
-                                      call=lambda client: client.delete_instance_tags(name, remove)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                    call=lambda client: client.delete_instance_tags(name, remove)))
     if instance.status == "running" and instance.disk_template in MIGRATABLE_DISK_TEMPLATES:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action,
-                                      details="Live migration to apply the isolation rules",
-                                      call=lambda client: client.migrate_instance(name, mode="live")))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action,
+                                    details="Live migration to apply the isolation rules",
+                                    call=lambda client: client.migrate_instance(name, mode="live")))
         result["migrated"] = True
     return result
