@@ -64,3 +64,13 @@ def test_history_pages_by_50(client, user):
     client.force_login(user)
     data = client.get(reverse("auditlog:history_json"), {"page": 2}).json()
     assert (data["total"], data["pages"], data["page"], len(data["rows"])) == (55, 2, 2, 5)
+
+
+@pytest.mark.parametrize("query", ["alice\x00", "²", "99999999999999999999", "٣"])
+def test_odd_searches_answer_a_page_not_a_500(client, user, entries, query):
+    client.force_login(user)
+    assert client.get(reverse("auditlog:history"), {"q": query}).status_code == 200
+    data = client.get(reverse("auditlog:history_json"), {"q": query}).json()
+    assert data["rows"] == [] or query == "alice\x00"
+    if query == "alice\x00":
+        assert [row["instance"] for row in data["rows"]] == ["alice-vm.example.org"]   # the NUL is dropped
