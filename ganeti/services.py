@@ -114,8 +114,8 @@ def _enqueue_job_message(message: dict, enqueue) -> None:
 def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, action: str = "") -> bool:
     """A job of ours ended (seen by the watcher, the detail page's poll or the list): release the lock,
     and, the first time this job's end is seen (a marker in the cache), record the outcome in the job's audit
-    entries and, after a successful reboot, remove the instance's `needsreboot` tag. True when this
-    call released the lock."""
+    entries and, after a successful reboot or start (a stopped instance starts with its new parameters),
+    remove the instance's `needsreboot` tag. True when this call released the lock."""
     from django.utils.translation import gettext
 
     from auditlog.services import audit_add_details
@@ -136,7 +136,7 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
         outcome = gettext("Job %(id)s ended: %(status)s. %(error)s") % {
             "id": job_id, "status": status, "error": job.get("error_message") or ""}
     audit_add_details(cluster_slug=cluster.slug, job_id=job_id, details=outcome.strip())
-    if status == "success" and action == "reboot":
+    if status == "success" and action in ("reboot", "startup"):
         tag = f"{settings.GANETI_TAG_PREFIX}:needsreboot"
         try:
             client = client_for(cluster)
