@@ -238,8 +238,9 @@ def _then(jobs: list[int], submit) -> int:
 
 def action_request_create(*, request, cluster, instance, action: str, new_name: str = "",
                           operating_system: str = ""):
-    """Record a reinstall/destroy/rename request and mail its single-use link to the requester. An
-    earlier unused request of the same kind for the same instance is voided. When the mail cannot be
+    """Record a reinstall/destroy/rename request and mail its single-use link to the requester. The
+    requester's earlier unused request of the same kind for the same instance is voided (a co-owner's
+    is not: each confirms their own). When the mail cannot be
     sent, nothing is recorded (and the earlier request stays usable): ActionMailNotSent."""
     import logging
     import secrets
@@ -262,7 +263,7 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
     now = timezone.now()
     with transaction.atomic():
         InstanceActionRequest.objects.filter(
-            cluster=cluster, instance_name=instance.name, action=action, used_at=None, voided_at=None,
+            user=user, cluster=cluster, instance_name=instance.name, action=action, used_at=None, voided_at=None,
         ).update(voided_at=now)
         action_request = InstanceActionRequest.objects.create(
             user=user, cluster=cluster, instance_name=instance.name, instance_uuid=instance.raw.get("uuid") or "",

@@ -274,3 +274,16 @@ def test_ganetis_own_refusal_of_a_rename_reaches_the_audit_log(client, alice, si
     entry = AuditEntry.objects.get(action="rename")
     assert "ended: error" in entry.details and "cannot rename" in entry.details
     assert instance_row(sim, OWNED) and instance_row(sim, "late.ganeti.test") is None
+
+
+def test_a_co_owners_request_does_not_void_the_other_owners_link(client, roles, cluster, smtp_sink):
+    shared = "inst0005.ganeti.test"                                     # alice by user tag, gina by group
+    client.force_login(roles["owner"])
+    client.post(url("instance_reinstall", shared), {"operating_system": ""})
+    alices = mailed_link(smtp_sink, "re-installation")
+    client.force_login(roles["group_owner"])
+    client.post(url("instance_reinstall", shared), {"operating_system": "noop"})
+    ginas = mailed_link(smtp_sink, "re-installation", to="gina@example.org")
+    assert client.get(ginas).status_code == 200
+    client.force_login(roles["owner"])
+    assert client.get(alices).status_code == 200                       # not "a newer request replaced this one"
