@@ -156,7 +156,7 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
 
 __all__ += ["InstanceChangeError", "ActionMailNotSent", "ActionLinkInvalid", "action_request_create",
             "action_request_find", "action_request_matches", "action_request_refused", "action_request_confirm",
-            "rename_obstacle", "instance_configure", "instance_set_owners", "instance_set_admin_lock",
+            "rename_obstacle", "reinstall_os_label", "instance_configure", "instance_set_owners", "instance_set_admin_lock",
             "instance_set_isolation"]
 
 
@@ -272,7 +272,8 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
         )
         context = {
             "user": user, "action": action, "action_request": action_request, "cluster": cluster,
-            "instance_name": instance.name, "new_name": new_name, "operating_system": operating_system,
+            "instance_name": instance.name, "new_name": new_name,
+            "operating_system": reinstall_os_label(operating_system),
             "link": request.build_absolute_uri(reverse("ganeti:instance_action_confirm", args=[token])),
             "days": settings.INSTANCE_ACTION_ACTIVE_DAYS,
         }
@@ -357,6 +358,45 @@ def rename_obstacle(cluster, instance, new_name: str) -> str:
     return ""
 
 
+def reinstall_os_label(choice: str) -> str:
+    """What a reinstall request's operating_system says to people: the image's description for an
+    image of the catalogue (image:<key>), else the OS variant itself ("" keeps the instance's own)."""
+    from .forms import IMAGE_CHOICE_PREFIX
+
+    if not choice.startswith(IMAGE_CHOICE_PREFIX):
+        return choice
+    from apply.images import operating_systems
+
+    key = choice[len(IMAGE_CHOICE_PREFIX):]
+    return str((operating_systems().get(key) or {}).get("description") or key)
+
+
+def _reinstall_os(choice: str, instance) -> tuple[str | None, dict | None]:
+    """(Ganeti OS, osparams) of a reinstall request's choice: an image of the catalogue gives its
+    provider and osparams, with the SSH keys of the application the instance came from (its
+    application:<id> tag), as at creation; a cluster OS variant gives itself; "" keeps the OS."""
+    from django.utils.translation import gettext as _
+
+    from .forms import IMAGE_CHOICE_PREFIX
+
+    if not choice.startswith(IMAGE_CHOICE_PREFIX):
+        return choice or None, None
+    from apply.images import UnknownOperatingSystem, os_create_params
+    from apply.models import InstanceApplication
+    from apply.services import ssh_keys_url
+
+    app_id = instance.meanings.application_id
+    application = (InstanceApplication.objects.select_related("applicant").filter(pk=app_id).first()
+                   if app_id else None)
+    try:
+        params = os_create_params(choice[len(IMAGE_CHOICE_PREFIX):], application=application,
+                                  ssh_keys_url=ssh_keys_url(application) if application else "")
+    except UnknownOperatingSystem:
+        raise InstanceChangeError(_("The image %(os)s is no longer offered: ask again and choose another.")
+                                  % {"os": choice[len(IMAGE_CHOICE_PREFIX):]}) from None
+    return params["os_type"], params["osparams"]
+
+
 def action_request_confirm(*, request, action_request, instance) -> int:
     """Run a confirmed request through RAPI, mark its link used, audit it with the job id and start
     following the job. InstanceChangeError (link unusable, rename impossible, Ganeti refused) leaves
@@ -380,11 +420,14 @@ def action_request_confirm(*, request, action_request, instance) -> int:
             def call(client):
                 return client.rename_instance(name, locked.new_name, name_check=False, ip_check=False)
         elif locked.action == InstanceAction.REINSTALL:
+            os_name, osparams = _reinstall_os(locked.operating_system, instance)
             details = f"Reinstall with {locked.operating_system or instance.os}"
+            if osparams is not None:
+                details += f" ({os_name})"
             start = instance.admin_state == "up"
 
             def call(client):
-                return client.reinstall_instance(name, os=locked.operating_system or None, start=start)
+                return client.reinstall_instance(name, os=os_name, osparams=osparams, start=start)
         else:
             details = "Destroy"
 

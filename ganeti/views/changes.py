@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from apply.images import os_choices
 from ganeti import permissions
 from ganeti.forms import ConfigurationForm, IsolationForm, LockForm, OwnersForm, ReinstallForm, RenameForm
 from ganeti.models import InstanceAction
@@ -28,7 +29,7 @@ from ganeti.selectors import cluster_os_variants, instance_or_404, owner_lookup 
 from ganeti.services import (ActionLinkInvalid, ActionMailNotSent, InstanceChangeError, action_request_confirm,
                              action_request_create, action_request_find, action_request_matches,
                              action_request_refused, instance_configure, instance_set_admin_lock,
-                             instance_set_isolation, instance_set_owners, rename_obstacle)
+                             instance_set_isolation, instance_set_owners, reinstall_os_label, rename_obstacle)
 
 __all__ = ["instance_reinstall", "instance_destroy", "instance_rename", "instance_config", "instance_owners",
            "instance_lock", "instance_isolate", "instance_action_confirm", "owner_lookup"]
@@ -96,7 +97,7 @@ def instance_reinstall(request, cluster, instance):
         variants = cluster_os_variants(cluster)
     except GanetiApiError as exc:
         return _cluster_failed(request, exc, instance_name=instance.name)
-    form = ReinstallForm(_posted(request), os_variants=variants, current_os=instance.os)
+    form = ReinstallForm(_posted(request), os_variants=variants, current_os=instance.os, images=os_choices())
     if request.method == "POST":
         if not form.is_valid():
             return _page(request, cluster, instance, title=title, form=form, intro=intro, status=400,
@@ -110,9 +111,7 @@ def instance_reinstall(request, cluster, instance):
                          status=503, button=_("E-mail me the confirmation link"), button_class="btn-danger")
         return _mail_sent(request, cluster, instance, action_request)
     return _page(request, cluster, instance, title=title, form=form, intro=intro,
-                 button=_("E-mail me the confirmation link"), button_class="btn-danger",
-                 warnings=[_("The OS image catalogue of new instances is not offered here yet: the choice is "
-                             "among the cluster's own OS variants.")])
+                 button=_("E-mail me the confirmation link"), button_class="btn-danger")
 
 
 @instance_change(permissions.can_change_instance, methods=("GET", "POST", "DELETE"))
@@ -197,7 +196,7 @@ def instance_action_confirm(request, token):
             raise PermissionDenied
         raise Http404("No such instance.")
     context = {"action_request": action_request, "cluster": cluster, "instance": instance,
-               "detail_url": _detail(cluster, name)}
+               "detail_url": _detail(cluster, name), "os_label": reinstall_os_label(action_request.operating_system)}
     obstacle = ""
     if action_request.action == InstanceAction.RENAME:
         try:
