@@ -65,15 +65,16 @@ def os_create_params(key: str, *, application, ssh_keys_url: str) -> dict:
 
     The osparam named by ssh_key_param gets `ssh_keys_url`; ssh_key_users ("user[:group[:path]] ...")
     puts the applicant's keys in as snf-image img_personality entries. Values that are not strings are
-    JSON-encoded, as Ganeti wants osparams to be strings.
+    JSON-encoded, as Ganeti wants osparams to be strings. Without an application (reinstalling an
+    instance that came from none) and its URL, no SSH keys are put in.
     """
     entry = operating_systems().get(key)
     if entry is None:
         raise UnknownOperatingSystem(key)
     osparams = dict(entry.get("osparams") or {})
-    if entry.get("ssh_key_param"):
+    if entry.get("ssh_key_param") and ssh_keys_url:
         osparams[entry["ssh_key_param"]] = ssh_keys_url
-    if entry.get("ssh_key_users"):
+    if entry.get("ssh_key_users") and application is not None:
         personality = _personality(entry["ssh_key_users"], _authorized_keys(application.applicant))
         if personality:
             existing = osparams.get("img_personality") or []

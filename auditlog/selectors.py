@@ -25,11 +25,11 @@ def audit_entries_for(user, *, query: str = "", everyone: bool | None = None) ->
             entries = entries.filter(created__gte=timezone.now() - timedelta(days=days))
     else:
         entries = entries.filter(requester=user)
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in a text
     if query:
         condition = (Q(instance_name__icontains=query) | Q(cluster_slug__icontains=query)
                      | Q(requester__username__icontains=query) | Q(action__iexact=query) | Q(details__icontains=query))
-        if query.isdigit():
+        if query.isascii() and query.isdigit() and len(query) < 19:  # "²".isdigit(); a bigint's range
             condition |= Q(job_id=int(query))
         entries = entries.filter(condition)
     return entries

@@ -17,7 +17,7 @@ from accounts.forms import BootstrapMixin
 from ganetimgr.validators import clean_hostname
 
 __all__ = ["ReinstallForm", "RenameForm", "ConfigurationForm", "OwnersForm", "LockForm", "IsolationForm",
-           "HVPARAM_CHOICES", "owner_tag_name_ok"]
+           "HVPARAM_CHOICES", "owner_tag_name_ok", "IMAGE_CHOICE_PREFIX"]
 
 # KVM's values of the hypervisor parameters owners may change (Ganeti's constants.HT_* lists, the ones
 # the old ganetimgr offered).
@@ -38,15 +38,25 @@ def owner_tag_name_ok(prefix: str, kind: str, name: str) -> bool:
     return len(tag) <= 128 and bool(_TAG_CHARS.match(tag))
 
 
+# A reinstall choice naming an image of the OS catalogue (apply.images) rather than a cluster OS variant.
+IMAGE_CHOICE_PREFIX = "image:"
+
+
 class ReinstallForm(BootstrapMixin, forms.Form):
-    """Reinstall: keep the instance's OS or choose one of the cluster's OS variants."""
+    """Reinstall: keep the instance's OS, or choose an image of the OS catalogue (as new instances get,
+    values image:<key>), or one of the cluster's OS variants."""
 
     operating_system = forms.ChoiceField(label=_("Operating system"), required=False)
 
-    def __init__(self, *args, os_variants=(), current_os="", **kwargs):
+    def __init__(self, *args, os_variants=(), current_os="", images=(), **kwargs):
         super().__init__(*args, **kwargs)
         keep = _("Keep the same OS (%(os)s)") % {"os": current_os} if current_os else _("Keep the same OS")
-        self.fields["operating_system"].choices = [("", keep)] + [(name, name) for name in os_variants]
+        choices = [("", keep)]
+        if images:
+            choices.append((_("Images"), [(IMAGE_CHOICE_PREFIX + key, label) for key, label in images]))
+        if os_variants:
+            choices.append((_("The cluster's OS variants"), [(name, name) for name in os_variants]))
+        self.fields["operating_system"].choices = choices
 
 
 class RenameForm(BootstrapMixin, forms.Form):

@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = [
     "can_view_all_instances", "is_owner", "can_view_instance", "can_operate_instance", "can_change_instance",
     "can_edit_owners", "can_lock_instance", "can_isolate_instance", "can_view_audit_log",
-    "instance_capabilities", "user_group_names",
+    "instance_capabilities", "user_group_names", "is_listed_owner",
 ]
 
 
@@ -48,10 +48,17 @@ def can_view_all_instances(user) -> bool:
 
 def is_owner(user, instance) -> bool:
     """Listed by a user tag, or member of a group listed by a group tag (user:/users:, group:/groups:)."""
-    if not _active(user) or instance is None:
+    if instance is None:
         return False
-    meanings = instance.meanings
-    return user.username in meanings.users or not meanings.groups.isdisjoint(user_group_names(user))
+    return is_listed_owner(user, instance.meanings.users, instance.meanings.groups)
+
+
+def is_listed_owner(user, users, groups) -> bool:
+    """Whether owner lists `users` and `groups` (names) make the user an owner: is_owner of an instance
+    whose tags would say so (the owners editor asks it of the lists it is about to write)."""
+    if not _active(user):
+        return False
+    return user.username in users or not frozenset(groups).isdisjoint(user_group_names(user))
 
 
 def can_view_instance(user, instance) -> bool:
@@ -80,23 +87,19 @@ def can_edit_owners(user, instance) -> bool:
     return _owner_not_locked(user, instance)
 
 
-def _helpdesk_or_superuser(user) -> bool:
-    return _active(user) and _roles(user)[1]
-
-
 def can_lock_instance(user, instance) -> bool:
     """Admin lock/unlock: perm ganeti.can_lock, for helpdesk or superusers."""
-    return _helpdesk_or_superuser(user) and user.has_perm("ganeti.can_lock")
+    return can_view_all_instances(user) and user.has_perm("ganeti.can_lock")
 
 
 def can_isolate_instance(user, instance) -> bool:
     """Isolation: perm ganeti.can_isolate, for helpdesk or superusers."""
-    return _helpdesk_or_superuser(user) and user.has_perm("ganeti.can_isolate")
+    return can_view_all_instances(user) and user.has_perm("ganeti.can_isolate")
 
 
 def can_view_audit_log(user) -> bool:
     """Everyone's entries: superusers and helpdesk. Other users see their own history only."""
-    return _helpdesk_or_superuser(user)
+    return can_view_all_instances(user)
 
 
 def instance_capabilities(user, instance) -> dict[str, bool]:

@@ -1,5 +1,6 @@
 """Reads of the ganeti app."""
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -24,6 +25,10 @@ INSTANCE_JOB_KEY = "instance-job:{pk}:{name}"
 INSTANCE_JOB_LOCK_SECONDS = 3600
 
 
+# What a cluster slug or a Ganeti instance name (a host name) can be; anything else is no instance.
+_URL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,254}\Z")
+
+
 def instance_job_key(cluster, name: str) -> str:
     return INSTANCE_JOB_KEY.format(pk=cluster.pk, name=name)
 
@@ -39,6 +44,9 @@ def instance_or_404(user, cluster_slug: str, name: str, *, check=None, live: boo
     from .rapi import inventory
 
     check = permissions.can_view_instance if check is None else check
+    if not (_URL_NAME.match(cluster_slug) and _URL_NAME.match(name)):
+        # Not a slug or a host name (a NUL the database refuses, "?" or ".." that would bend the RAPI path).
+        raise Http404("No such instance.")
     cluster = cluster_list(enabled_only=True).filter(slug=cluster_slug).first()
     if cluster is None:
         raise Http404("No such instance.")

@@ -114,8 +114,8 @@ def _enqueue_job_message(message: dict, enqueue) -> None:
 def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, action: str = "") -> bool:
     """A job of ours ended (seen by the watcher, the detail page's poll or the list): release the lock,
     and, the first time this job's end is seen (a marker in the cache), record the outcome in the job's audit
-    entries and, after a successful reboot, remove the instance's `needsreboot` tag. True when this
-    call released the lock."""
+    entries and, after a successful reboot or start (a stopped instance starts with its new parameters),
+    remove the instance's `needsreboot` tag. True when this call released the lock."""
     from django.utils.translation import gettext
 
     from auditlog.services import audit_add_details
@@ -136,7 +136,7 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
         outcome = gettext("Job %(id)s ended: %(status)s. %(error)s") % {
             "id": job_id, "status": status, "error": job.get("error_message") or ""}
     audit_add_details(cluster_slug=cluster.slug, job_id=job_id, details=outcome.strip())
-    if status == "success" and action == "reboot":
+    if status == "success" and action in ("reboot", "startup"):
         tag = f"{settings.GANETI_TAG_PREFIX}:needsreboot"
         try:
             client = client_for(cluster)
@@ -156,7 +156,7 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
 
 __all__ += ["InstanceChangeError", "ActionMailNotSent", "ActionLinkInvalid", "action_request_create",
             "action_request_find", "action_request_matches", "action_request_refused", "action_request_confirm",
-            "rename_obstacle", "instance_configure", "instance_set_owners", "instance_set_admin_lock",
+            "rename_obstacle", "reinstall_os_label", "instance_configure", "instance_set_owners", "instance_set_admin_lock",
             "instance_set_isolation"]
 
 
@@ -219,10 +219,28 @@ def _submit(cluster, *, request, instance_name: str, action: str, call, details:
     return job_id
 
 
+def _then(jobs: list[int], submit) -> int:
+    """One more RAPI write of a change made of several (`submit()` -> job id, appended to `jobs`). When
+    Ganeti refuses it after earlier ones were submitted, the error says those were: a half-done change
+    is never reported as not done, nor as done."""
+    from django.utils.translation import gettext as _
+
+    try:
+        job_id = submit()
+    except InstanceChangeError as exc:
+        if not jobs:
+            raise
+        raise InstanceChangeError(_("Only partly done: Ganeti jobs %(jobs)s were submitted, then: %(reason)s") % {
+            "jobs": ", ".join(map(str, jobs)), "reason": exc}) from exc
+    jobs.append(job_id)
+    return job_id
+
+
 def action_request_create(*, request, cluster, instance, action: str, new_name: str = "",
                           operating_system: str = ""):
-    """Record a reinstall/destroy/rename request and mail its single-use link to the requester. An
-    earlier unused request of the same kind for the same instance is voided. When the mail cannot be
+    """Record a reinstall/destroy/rename request and mail its single-use link to the requester. The
+    requester's earlier unused request of the same kind for the same instance is voided (a co-owner's
+    is not: each confirms their own). When the mail cannot be
     sent, nothing is recorded (and the earlier request stays usable): ActionMailNotSent."""
     import logging
     import secrets
@@ -245,7 +263,7 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
     now = timezone.now()
     with transaction.atomic():
         InstanceActionRequest.objects.filter(
-            cluster=cluster, instance_name=instance.name, action=action, used_at=None, voided_at=None,
+            user=user, cluster=cluster, instance_name=instance.name, action=action, used_at=None, voided_at=None,
         ).update(voided_at=now)
         action_request = InstanceActionRequest.objects.create(
             user=user, cluster=cluster, instance_name=instance.name, instance_uuid=instance.raw.get("uuid") or "",
@@ -254,7 +272,8 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
         )
         context = {
             "user": user, "action": action, "action_request": action_request, "cluster": cluster,
-            "instance_name": instance.name, "new_name": new_name, "operating_system": operating_system,
+            "instance_name": instance.name, "new_name": new_name,
+            "operating_system": reinstall_os_label(operating_system),
             "link": request.build_absolute_uri(reverse("ganeti:instance_action_confirm", args=[token])),
             "days": settings.INSTANCE_ACTION_ACTIVE_DAYS,
         }
@@ -339,6 +358,45 @@ def rename_obstacle(cluster, instance, new_name: str) -> str:
     return ""
 
 
+def reinstall_os_label(choice: str) -> str:
+    """What a reinstall request's operating_system says to people: the image's description for an
+    image of the catalogue (image:<key>), else the OS variant itself ("" keeps the instance's own)."""
+    from .forms import IMAGE_CHOICE_PREFIX
+
+    if not choice.startswith(IMAGE_CHOICE_PREFIX):
+        return choice
+    from apply.images import operating_systems
+
+    key = choice[len(IMAGE_CHOICE_PREFIX):]
+    return str((operating_systems().get(key) or {}).get("description") or key)
+
+
+def _reinstall_os(choice: str, instance) -> tuple[str | None, dict | None]:
+    """(Ganeti OS, osparams) of a reinstall request's choice: an image of the catalogue gives its
+    provider and osparams, with the SSH keys of the application the instance came from (its
+    application:<id> tag), as at creation; a cluster OS variant gives itself; "" keeps the OS."""
+    from django.utils.translation import gettext as _
+
+    from .forms import IMAGE_CHOICE_PREFIX
+
+    if not choice.startswith(IMAGE_CHOICE_PREFIX):
+        return choice or None, None
+    from apply.images import UnknownOperatingSystem, os_create_params
+    from apply.models import InstanceApplication
+    from apply.services import ssh_keys_url
+
+    app_id = instance.meanings.application_id
+    application = (InstanceApplication.objects.select_related("applicant").filter(pk=app_id).first()
+                   if app_id else None)
+    try:
+        params = os_create_params(choice[len(IMAGE_CHOICE_PREFIX):], application=application,
+                                  ssh_keys_url=ssh_keys_url(application) if application else "")
+    except UnknownOperatingSystem:
+        raise InstanceChangeError(_("The image %(os)s is no longer offered: ask again and choose another.")
+                                  % {"os": choice[len(IMAGE_CHOICE_PREFIX):]}) from None
+    return params["os_type"], params["osparams"]
+
+
 def action_request_confirm(*, request, action_request, instance) -> int:
     """Run a confirmed request through RAPI, mark its link used, audit it with the job id and start
     following the job. InstanceChangeError (link unusable, rename impossible, Ganeti refused) leaves
@@ -362,11 +420,14 @@ def action_request_confirm(*, request, action_request, instance) -> int:
             def call(client):
                 return client.rename_instance(name, locked.new_name, name_check=False, ip_check=False)
         elif locked.action == InstanceAction.REINSTALL:
+            os_name, osparams = _reinstall_os(locked.operating_system, instance)
             details = f"Reinstall with {locked.operating_system or instance.os}"
+            if osparams is not None:
+                details += f" ({os_name})"
             start = instance.admin_state == "up"
 
             def call(client):
-                return client.reinstall_instance(name, os=locked.operating_system or None, start=start)
+                return client.reinstall_instance(name, os=os_name, osparams=osparams, start=start)
         else:
             details = "Destroy"
 
@@ -390,13 +451,15 @@ def instance_configure(*, request, cluster, instance, changes: dict) -> tuple[in
 
     name = instance.name
     details = "Setting " + ", ".join(f"{key}:{value}" for key, value in sorted(changes.items()))
-    job_id = _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=details,
-                     call=lambda client: client.modify_instance(name, hvparams=changes))
+    jobs: list[int] = []
+    job_id = _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY,
+                                         details=details,
+                                         call=lambda client: client.modify_instance(name, hvparams=changes)))
     needs_reboot = bool(instance.oper_state) or instance.status == "running"
     if needs_reboot and not instance.meanings.needs_reboot:
         tag = _tag("needsreboot")
-        _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY, details=f"Add tag {tag}",
-                call=lambda client: client.add_instance_tags(name, [tag]))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.MODIFY,
+                                    details=f"Add tag {tag}", call=lambda client: client.add_instance_tags(name, [tag])))
     return job_id, needs_reboot
 
 
@@ -426,15 +489,15 @@ def instance_set_owners(*, request, cluster, instance, users: set[str], groups: 
     words = {"u": "user", "g": "group"}
     details = " ".join([f"+{words[k]}:{n}" for k, n in sorted(wanted - set(current))]
                        + [f"-{words[k]}:{n}" for k, n in sorted(set(current) - wanted)])
-    jobs = []
+    jobs: list[int] = []
     name = instance.name
     if add:
-        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS, details=details,
-                            call=lambda client: client.add_instance_tags(name, add)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
+                                    details=details, call=lambda client: client.add_instance_tags(name, add)))
     if remove:
-        jobs.append(_submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
-                            details=details if not add else f"{details} (removal)",
-                            call=lambda client: client.delete_instance_tags(name, remove)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=AuditAction.OWNERS,
+                                    details=details if not add else f"{details} (removal)",
+                                    call=lambda client: client.delete_instance_tags(name, remove)))
     return jobs
 
 
@@ -472,15 +535,16 @@ def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitel
         return result
     action = AuditAction.ISOLATE if isolated else AuditAction.UNISOLATE
     details = " ".join([f"+{tag}" for tag in add] + [f"-{tag}" for tag in remove])
+    jobs = result["jobs"]
     if add:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
-                                      call=lambda client: client.add_instance_tags(name, add)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                    call=lambda client: client.add_instance_tags(name, add)))
     if remove:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action, details=details,
-                                      call=lambda client: client.delete_instance_tags(name, remove)))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action, details=details,
+                                    call=lambda client: client.delete_instance_tags(name, remove)))
     if instance.status == "running" and instance.disk_template in MIGRATABLE_DISK_TEMPLATES:
-        result["jobs"].append(_submit(cluster, request=request, instance_name=name, action=action,
-                                      details="Live migration to apply the isolation rules",
-                                      call=lambda client: client.migrate_instance(name, mode="live")))
+        _then(jobs, lambda: _submit(cluster, request=request, instance_name=name, action=action,
+                                    details="Live migration to apply the isolation rules",
+                                    call=lambda client: client.migrate_instance(name, mode="live")))
         result["migrated"] = True
     return result

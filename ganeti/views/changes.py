@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from apply.images import os_choices
 from ganeti import permissions
 from ganeti.forms import ConfigurationForm, IsolationForm, LockForm, OwnersForm, ReinstallForm, RenameForm
 from ganeti.models import InstanceAction
@@ -28,7 +29,7 @@ from ganeti.selectors import cluster_os_variants, instance_or_404, owner_lookup 
 from ganeti.services import (ActionLinkInvalid, ActionMailNotSent, InstanceChangeError, action_request_confirm,
                              action_request_create, action_request_find, action_request_matches,
                              action_request_refused, instance_configure, instance_set_admin_lock,
-                             instance_set_isolation, instance_set_owners, rename_obstacle)
+                             instance_set_isolation, instance_set_owners, reinstall_os_label, rename_obstacle)
 
 __all__ = ["instance_reinstall", "instance_destroy", "instance_rename", "instance_config", "instance_owners",
            "instance_lock", "instance_isolate", "instance_action_confirm", "owner_lookup"]
@@ -96,7 +97,7 @@ def instance_reinstall(request, cluster, instance):
         variants = cluster_os_variants(cluster)
     except GanetiApiError as exc:
         return _cluster_failed(request, exc, instance_name=instance.name)
-    form = ReinstallForm(_posted(request), os_variants=variants, current_os=instance.os)
+    form = ReinstallForm(_posted(request), os_variants=variants, current_os=instance.os, images=os_choices())
     if request.method == "POST":
         if not form.is_valid():
             return _page(request, cluster, instance, title=title, form=form, intro=intro, status=400,
@@ -110,9 +111,7 @@ def instance_reinstall(request, cluster, instance):
                          status=503, button=_("E-mail me the confirmation link"), button_class="btn-danger")
         return _mail_sent(request, cluster, instance, action_request)
     return _page(request, cluster, instance, title=title, form=form, intro=intro,
-                 button=_("E-mail me the confirmation link"), button_class="btn-danger",
-                 warnings=[_("The OS image catalogue of new instances is not offered here yet: the choice is "
-                             "among the cluster's own OS variants.")])
+                 button=_("E-mail me the confirmation link"), button_class="btn-danger")
 
 
 @instance_change(permissions.can_change_instance, methods=("GET", "POST", "DELETE"))
@@ -197,7 +196,7 @@ def instance_action_confirm(request, token):
             raise PermissionDenied
         raise Http404("No such instance.")
     context = {"action_request": action_request, "cluster": cluster, "instance": instance,
-               "detail_url": _detail(cluster, name)}
+               "detail_url": _detail(cluster, name), "os_label": reinstall_os_label(action_request.operating_system)}
     obstacle = ""
     if action_request.action == InstanceAction.RENAME:
         try:
@@ -290,9 +289,8 @@ def instance_owners(request, cluster, instance):
         messages.info(request, _("Nothing was changed."))
     else:
         messages.success(request, _("Owners changed (Ganeti jobs %(jobs)s).") % {"jobs": ", ".join(map(str, jobs))})
-    if not (request.user.is_superuser or permissions.can_view_all_instances(request.user)
-            or request.user.username in wanted["users"]
-            or not wanted["groups"].isdisjoint(permissions.user_group_names(request.user))):
+    if not (permissions.can_view_all_instances(request.user)
+            or permissions.is_listed_owner(request.user, wanted["users"], wanted["groups"])):
         return redirect("ganeti:home")  # the user removed themselves: the instance is no longer theirs to see
     return redirect(_detail(cluster, instance.name))
 
@@ -310,56 +308,57 @@ def owner_lookup(request):
 # -- admin lock, isolation ------------------------------------------------------------------------------
 
 
-@instance_change(permissions.can_lock_instance)
-def instance_lock(request, cluster, instance):
-    form = LockForm(_posted(request), initial={"locked": instance.meanings.admin_locked})
-    page = functools.partial(_page, request, cluster, instance, title=_("Admin lock"), form=form, button=_("Save"),
-                             intro=_("A locked instance refuses its owners' actions until it is unlocked."))
+def _switch_page(request, cluster, instance, *, form, title, intro, change):
+    """The admin lock and isolation pages: GET shows the form; a valid POST runs `change(cleaned_data)`,
+    which makes the change and returns the message to show ("" when nothing changed)."""
+    page = functools.partial(_page, request, cluster, instance, title=title, form=form, button=_("Save"), intro=intro)
     if request.method == "GET":
         return page()
     if not form.is_valid():
         return page(status=400)
     try:
-        job_id = instance_set_admin_lock(request=request, cluster=cluster, instance=instance,
-                                         locked=form.cleaned_data["locked"])
+        text = change(form.cleaned_data)
     except InstanceChangeError as exc:
         return page(error=str(exc), status=502)
-    if job_id is None:
-        messages.info(request, _("Nothing was changed."))
-    elif form.cleaned_data["locked"]:
-        messages.success(request, _("Instance locked (Ganeti job %(job)d).") % {"job": job_id})
+    if text:
+        messages.success(request, text)
     else:
-        messages.success(request, _("Instance unlocked (Ganeti job %(job)d).") % {"job": job_id})
+        messages.info(request, _("Nothing was changed."))
     return redirect(_detail(cluster, instance.name))
+
+
+@instance_change(permissions.can_lock_instance)
+def instance_lock(request, cluster, instance):
+    def change(data):
+        job_id = instance_set_admin_lock(request=request, cluster=cluster, instance=instance, locked=data["locked"])
+        if job_id is None:
+            return ""
+        if data["locked"]:
+            return _("Instance locked (Ganeti job %(job)d).") % {"job": job_id}
+        return _("Instance unlocked (Ganeti job %(job)d).") % {"job": job_id}
+
+    return _switch_page(request, cluster, instance, title=_("Admin lock"), change=change,
+                        form=LockForm(_posted(request), initial={"locked": instance.meanings.admin_locked}),
+                        intro=_("A locked instance refuses its owners' actions until it is unlocked."))
 
 
 @instance_change(permissions.can_isolate_instance)
 def instance_isolate(request, cluster, instance):
-    whitelist = instance.meanings.whitelist_ip or ""
-    form = IsolationForm(_posted(request), initial={"isolated": instance.meanings.isolated,
-                                                       "whitelist_ip": whitelist})
-    page = functools.partial(
-        _page, request, cluster, instance, title=_("Isolation"), form=form, button=_("Save"),
-        intro=_("An isolated instance is cut off from the network by the nodes' firewall, except for the "
-                "allowed address. A running instance is live-migrated so that the nodes apply the new rules."))
-    if request.method == "GET":
-        return page()
-    if not form.is_valid():
-        return page(status=400)
-    try:
+    def change(data):
         result = instance_set_isolation(request=request, cluster=cluster, instance=instance,
-                                        isolated=form.cleaned_data["isolated"],
-                                        whitelist_ip=form.cleaned_data["whitelist_ip"])
-    except InstanceChangeError as exc:
-        return page(error=str(exc), status=502)
-    if not result["changed"]:
-        messages.info(request, _("Nothing was changed."))
-    else:
+                                        isolated=data["isolated"], whitelist_ip=data["whitelist_ip"])
+        if not result["changed"]:
+            return ""
         jobs = ", ".join(map(str, result["jobs"]))
         if result["migrated"]:
-            messages.success(request, _("Isolation changed and the instance is being live-migrated to apply it "
-                                        "(Ganeti jobs %(jobs)s).") % {"jobs": jobs})
-        else:
-            messages.success(request, _("Isolation changed (Ganeti jobs %(jobs)s); the nodes apply it when the "
-                                        "instance next starts or moves.") % {"jobs": jobs})
-    return redirect(_detail(cluster, instance.name))
+            return _("Isolation changed and the instance is being live-migrated to apply it "
+                     "(Ganeti jobs %(jobs)s).") % {"jobs": jobs}
+        return _("Isolation changed (Ganeti jobs %(jobs)s); the nodes apply it when the instance next starts or "
+                 "moves.") % {"jobs": jobs}
+
+    form = IsolationForm(_posted(request), initial={"isolated": instance.meanings.isolated,
+                                                    "whitelist_ip": instance.meanings.whitelist_ip or ""})
+    return _switch_page(
+        request, cluster, instance, title=_("Isolation"), form=form, change=change,
+        intro=_("An isolated instance is cut off from the network by the nodes' firewall, except for the "
+                "allowed address. A running instance is live-migrated so that the nodes apply the new rules."))

@@ -273,6 +273,10 @@ def _power_action(request, cluster_slug: str, name: str, action: str):
         audit_record(request=request, cluster=cluster, instance_name=name, action=audit_action, authorized=False,
                      details=_("Refused: not allowed."))
         raise PermissionDenied(_("You may not operate this instance."))
+    if action == "startup" and instance.is_running:
+        # (Its end would clear needsreboot, though nothing restarted.) The button is disabled for it too.
+        return _answer(request, cluster_slug, name, messages.INFO, _("%(name)s is running already.") % {"name": name},
+                       status=409)
     pending = instance_pending_job(cluster, name)
     if pending:
         return _answer(request, cluster_slug, name, messages.WARNING,

@@ -75,3 +75,13 @@ def test_history_page_links_keep_the_search(client, user):
     assert 'href="?q=web&amp;page=2">Next<' in first and "Page 1 of 2" in first and ">Previous<" not in first
     second = client.get(reverse("auditlog:history"), {"q": "web", "page": 2}).content.decode()
     assert 'href="?q=web&amp;page=1">Previous<' in second and ">Next<" not in second
+
+
+@pytest.mark.parametrize("query", ["alice\x00", "²", "99999999999999999999", "٣"])
+def test_odd_searches_answer_a_page_not_a_500(client, user, entries, query):
+    client.force_login(user)
+    assert client.get(reverse("auditlog:history"), {"q": query}).status_code == 200
+    data = client.get(reverse("auditlog:history_json"), {"q": query}).json()
+    assert data["rows"] == [] or query == "alice\x00"
+    if query == "alice\x00":
+        assert [row["instance"] for row in data["rows"]] == ["alice-vm.example.org"]   # the NUL is dropped

@@ -167,3 +167,31 @@ def test_the_watcher_retries_when_the_cluster_does_not_answer(sim, cluster, queu
     queue.put(json.dumps({"type": "JOB", "cluster": "c1", "job_id": 1, "instance": "x", "action": "reboot"}))
     run_watcher()
     assert queue.stats_tube(tube)["current-jobs-delayed"] == 1  # kept, to be tried again
+
+
+def test_starting_a_stopped_instance_clears_needsreboot_and_a_running_one_is_not_started(client, sim, cluster, roles):
+    name = running_instance(sim)
+    client.force_login(roles["group_owner"] if name == names(sim)[4] else roles["owner"])
+    set_tags(sim, name, add=[f"{PREFIX}:needsreboot"])
+    refused = client.post(url("startup", cluster, name), follow=True)
+    assert "running already" in refused.content.decode() and not AuditEntry.objects.exists()
+    client.post(url("shutdown", cluster, name))
+    sim.wait_job(instance_pending_job(cluster, name)["job_id"])
+    client.get(url("poll", cluster, name))
+    assert f"{PREFIX}:needsreboot" in tags_of(sim, name)                # a shutdown changes nothing
+    client.post(url("startup", cluster, name))
+    sim.wait_job(instance_pending_job(cluster, name)["job_id"])
+    client.get(url("poll", cluster, name))                              # sees the end of the start
+    wait_until(lambda: f"{PREFIX}:needsreboot" not in tags_of(sim, name))
+
+
+@pytest.mark.parametrize("path", [
+    "/instances/c1/inst0001.ganeti.test%00/", "/instances/c%001/inst0001.ganeti.test/",
+    "/instances/c1/inst0001.ganeti.test%3Fbulk=1/", "/instances/c1/../", "/instances/c1/%2E%2E/poll/",
+])
+def test_names_no_instance_can_have_answer_404_not_500(client, sim, cluster, roles, path):
+    client.force_login(roles["superuser"])
+    client.raise_request_exception = False
+    assert client.get(path).status_code == 404
+    assert client.post(path.rstrip("/").rsplit("/", 1)[0] + "/inst0001.ganeti.test%3F/startup/").status_code == 404
+    assert not AuditEntry.objects.exists()

@@ -202,3 +202,38 @@ def test_detail_page_panel_shows_what_each_role_may_do(client, roles, cluster, s
     client.force_login(locker)
     page = client.get(url("instance_detail")).content.decode()
     assert url("instance_lock") in page and url("instance_isolate") in page and url("instance_reinstall") not in page
+
+
+# -- changes made of several jobs: a later refusal says what was done ------------------------------------
+
+
+def test_a_migration_refused_after_the_isolation_tags_says_the_change_is_half_done(client, cluster, sim, locker):
+    client.force_login(locker)
+    sim.set_faults(mode="error502", paths=r"/migrate$")
+    response = client.post(url("instance_isolate"), {"isolated": "on"})
+    page = response.content.decode()
+    assert response.status_code == 502 and "Only partly done" in page
+    tag_job = AuditEntry.objects.get(action="isolate").job_id
+    assert f"jobs {tag_job} were submitted" in page                       # names the job that did run
+    sim.set_faults(mode=None, paths=None)
+    finish_jobs(sim)
+    assert f"{PREFIX}:isolate" in tags_of(sim, RUNNING)
+
+
+def test_a_needsreboot_tag_refused_after_the_configuration_says_it_was_saved(client, alice, sim):
+    sim.set_faults(mode="error502", paths=r"/tags$")
+    response = client.post(url("instance_config"), {**CONFIG, "disk_type": "ide"})
+    page = response.content.decode()
+    modify_job = AuditEntry.objects.get(action="modify").job_id
+    assert response.status_code == 502 and f"Only partly done: Ganeti jobs {modify_job} were submitted" in page
+    sim.set_faults(mode=None, paths=None)
+    finish_jobs(sim)
+    assert hvparams(sim, RUNNING)["disk_type"] == "ide"
+
+
+def test_a_single_refused_job_is_not_called_partly_done(client, alice, sim):
+    sim.set_faults(mode="error502", paths=r"/modify$")
+    response = client.post(url("instance_config"), {**CONFIG, "disk_type": "ide"})
+    page = response.content.decode()
+    assert response.status_code == 502 and "Ganeti did not accept the change" in page
+    assert "partly" not in page and not AuditEntry.objects.exists()

@@ -274,3 +274,78 @@ def test_ganetis_own_refusal_of_a_rename_reaches_the_audit_log(client, alice, si
     entry = AuditEntry.objects.get(action="rename")
     assert "ended: error" in entry.details and "cannot rename" in entry.details
     assert instance_row(sim, OWNED) and instance_row(sim, "late.ganeti.test") is None
+
+
+def test_a_co_owners_request_does_not_void_the_other_owners_link(client, roles, cluster, smtp_sink):
+    shared = "inst0005.ganeti.test"                                     # alice by user tag, gina by group
+    client.force_login(roles["owner"])
+    client.post(url("instance_reinstall", shared), {"operating_system": ""})
+    alices = mailed_link(smtp_sink, "re-installation")
+    client.force_login(roles["group_owner"])
+    client.post(url("instance_reinstall", shared), {"operating_system": "noop"})
+    ginas = mailed_link(smtp_sink, "re-installation", to="gina@example.org")
+    assert client.get(ginas).status_code == 200
+    client.force_login(roles["owner"])
+    assert client.get(alices).status_code == 200                       # not "a newer request replaced this one"
+
+
+# -- reinstall from the OS image catalogue -----------------------------------------------------------
+
+
+@pytest.fixture
+def catalogue(settings):
+    settings.IMAGES_URL = settings.OPERATING_SYSTEMS_URLS = settings.SNF_OPERATING_SYSTEMS_URLS = []
+    settings.OPERATING_SYSTEMS = {
+        "none": {"description": "No operating system", "provider": "noop", "osparams": {}},
+        "deb": {"description": "Debian test image", "provider": "debootstrap+default",
+                "osparams": {"img_id": "debian-bookworm", "img_properties": {"SWAP": "2:512"}},
+                "ssh_key_param": "img_ssh_key_url"},
+    }
+    return settings
+
+
+def reinstall_ops(sim, job_id):
+    assert sim.wait_job(job_id)["status"] == "success"
+    return next(op for op in sim.request("GET", f"/2/jobs/{job_id}")[1]["ops"]
+                if op["OP_ID"] == "OP_INSTANCE_REINSTALL")
+
+
+def test_reinstall_offers_the_image_catalogue_and_passes_its_osparams_and_the_applications_keys(
+        client, alice, sim, smtp_sink, catalogue):
+    from apply.models import InstanceApplication
+
+    application = InstanceApplication.objects.create(hostname=OWNED, memory=1024, vcpus=1, disk_size=5,
+                                                     operating_system="deb", applicant=alice)
+    set_tags(sim, OWNED, add=[f"{PREFIX}:application:{application.pk}"])
+    form = client.get(url("instance_reinstall")).content.decode()
+    assert 'value="image:deb"' in form and "Debian test image" in form and 'value="noop"' in form
+    client.post(url("instance_reinstall"), {"operating_system": "image:deb"})
+    assert "with Debian test image." in smtp_sink.wait_for("alice@example.org", "re-installation")["body"]
+    link = mailed_link(smtp_sink, "re-installation")
+    assert "Debian test image" in client.get(link).content.decode()
+    client.post(link)
+    op = reinstall_ops(sim, AuditEntry.objects.get(action="reinstall").job_id)
+    assert op["os_type"] == "debootstrap+default"
+    assert op["osparams"] == {
+        "img_id": "debian-bookworm", "img_properties": '{"SWAP": "2:512"}',
+        "img_ssh_key_url": f"{catalogue.SITE_URL}/application/{application.pk}/{application.ssh_keys_cookie}/ssh_keys"}
+    assert instance_row(sim, OWNED)["os"] == "debootstrap+default"
+
+
+def test_reinstall_from_an_image_without_an_application_puts_no_keys_in(client, alice, sim, smtp_sink, catalogue):
+    client.post(url("instance_reinstall"), {"operating_system": "image:deb"})
+    client.post(mailed_link(smtp_sink, "re-installation"))
+    op = reinstall_ops(sim, AuditEntry.objects.get(action="reinstall").job_id)
+    assert op["os_type"] == "debootstrap+default" and "img_ssh_key_url" not in op["osparams"]
+
+
+def test_an_image_gone_from_the_catalogue_is_refused_at_confirmation_and_the_link_stays(
+        client, alice, sim, smtp_sink, catalogue):
+    client.post(url("instance_reinstall"), {"operating_system": "image:deb"})
+    link = mailed_link(smtp_sink, "re-installation")
+    del catalogue.OPERATING_SYSTEMS["deb"]
+    catalogue.OPERATING_SYSTEMS = dict(catalogue.OPERATING_SYSTEMS)   # a new configuration: read anew
+    response = client.post(link)
+    assert response.status_code == 502 and "no longer offered" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="reinstall").exists() and instance_row(sim, OWNED)["os"] == "noop"
+    assert client.get(link).status_code == 200

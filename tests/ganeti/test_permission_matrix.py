@@ -74,6 +74,16 @@ MATRIX = [
 TOKEN_ROUTES = {"instance_action_confirm"}
 
 
+def _stopped(sim, name):
+    if sim.request("GET", f"/2/instances/{name}")[1]["status"] == "running":
+        sim.run_job("PUT", f"/2/instances/{name}/shutdown")
+
+
+# What a route needs of the instance before each role's request: starting a running instance is
+# refused (409), so the start row acts on a stopped one.
+PREPARE = {"instance_startup": _stopped}
+
+
 def confirmation_link(cluster, name, requester) -> str:
     """A fresh pending reinstall link of `requester` for the instance (H4b)."""
     from datetime import timedelta
@@ -111,6 +121,8 @@ def test_matrix(client, cluster, roles, route, method, expected, effect):
     name = names(sim)[4]  # owned by alice (user tag) and by the group staff
     target = None if route in TOKEN_ROUTES else reverse(f"ganeti:{route}", args=[cluster.slug, name])
     for role in ROLES:
+        if route in PREPARE:
+            PREPARE[route](sim, name)
         fresh()
         if route in TOKEN_ROUTES:
             target = confirmation_link(cluster, name, roles["owner"])
