@@ -220,8 +220,8 @@ def instance_action_confirm(request, token):
     }
     messages.success(request, texts[action_request.action] % {"name": name, "new": action_request.new_name,
                                                                 "job": job_id})
-    if action_request.action == InstanceAction.DESTROY:
-        return redirect("ganeti:home")
+    if action_request.action in (InstanceAction.DESTROY, InstanceAction.RENAME):
+        return redirect("ganeti:home")  # the old name's page ends with the job (a renamed one starts then)
     return redirect(_detail(cluster, name))
 
 

@@ -116,7 +116,8 @@ def test_rename_only_when_stopped_at_request_and_at_confirmation(client, alice, 
     assert InstanceActionRequest.objects.get().used_at is None
 
     shut_down(sim, OWNED)
-    assert client.post(link).status_code == 302
+    confirmed = client.post(link)
+    assert confirmed.status_code == 302 and confirmed["Location"] == "/"  # the old name's page ends with the job
     entry = AuditEntry.objects.get(action="rename")
     assert entry.details == "Rename to renamed.ganeti.test"
     assert sim.wait_job(entry.job_id)["status"] == "success"
