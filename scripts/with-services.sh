@@ -2,7 +2,7 @@
 # with-services.sh CMD...: start throw-away PostgreSQL, Redis, beanstalkd, slapd (OpenLDAP, with the
 # test directory tests/accounts/ldap/directory.ldif) and an SMTP sink on free loopback ports in one
 # temporary directory, export DATABASE_URL, REDIS_URL, BEANSTALK_URL, LDAP_TEST_* and SMTP_SINK_* for
-# them, run CMD, then stop every service by PID, whatever CMD's outcome. Exits with CMD's status.
+# them (and STATIC_ROOT there), run CMD, then stop every service by PID, whatever CMD's outcome. Exits with CMD's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -10,6 +10,9 @@ source scripts/lib.sh
 TS=$(mktemp -d /tmp/ganetimgr-test.XXXXXX)
 chmod 755 "$TS"
 export SERVICES_DIR=$TS
+# This run's own collected static files: the checkout's var/static (after `make demo`) has a manifest
+# of hashed names that the test server, serving through the finders, cannot answer.
+export STATIC_ROOT="$TS/static"
 CHILD=
 
 finish() {
