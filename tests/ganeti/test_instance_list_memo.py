@@ -9,9 +9,10 @@ from django.urls import reverse
 from ganeti.selectors import _owned
 from ganeti.services import instance_job_started
 from ganeti.views.instances import _row_html
-from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, names, roles, set_tags, sim  # noqa: F401
+from tests.ganeti.instance_setup import PREFIX, names, set_tags
 
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+pytestmark = [pytest.mark.django_db, pytest.mark.integration,
+              pytest.mark.usefixtures("empty_inventory")]
 
 
 def row_of(client, name) -> str:
