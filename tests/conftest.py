@@ -12,6 +12,10 @@ import pytest
 
 from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, database_url
 
+# tests/testbed.py: the real Ganeti testbed's fixtures (ganeti_testbed, testbed_cluster) and its end-of-run
+# report, for every suite that asks for them.
+pytest_plugins = ["tests.testbed"]
+
 # Playwright's sync API runs an event loop in the test thread; live_server tests use the ORM there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -104,6 +108,47 @@ def cluster_on(db):
     from tests.helpers import add_cluster
 
     return add_cluster
+
+
+@pytest.fixture
+def empty_inventory():
+    """No inventory snapshot, cached rows or list memos left by an earlier test (and no cached rows after
+    this one). Not autouse: suites that need it say so (pytest.mark.usefixtures("empty_inventory"))."""
+    from django.core.cache import cache
+
+    from ganeti.rapi import inventory
+    from ganeti.selectors import _derived, _owned
+    from ganeti.views.instances import _row_html
+
+    cache.clear()
+    inventory._built.clear()
+    _derived.clear()
+    _owned.clear()
+    _row_html.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def ldap_settings(settings):
+    """LDAP logins against the test slapd, as settings.py sets them up from AUTH_LDAP_* variables."""
+    if "LDAP_TEST_URI" not in os.environ:
+        pytest.fail("LDAP_TEST_URI is not set: run the tests with `make test` (scripts/with-services.sh)")
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    base = os.environ["LDAP_TEST_BASE_DN"]
+    settings.AUTH_LDAP_SERVER_URI = os.environ["LDAP_TEST_URI"]
+    settings.AUTH_LDAP_BIND_DN = os.environ["LDAP_TEST_BIND_DN"]
+    settings.AUTH_LDAP_BIND_PASSWORD = os.environ["LDAP_TEST_BIND_PASSWORD"]
+    settings.AUTH_LDAP_USER_SEARCH = LDAPSearch(f"ou=people,{base}", ldap.SCOPE_SUBTREE, "(uid=%(user)s)")
+    settings.AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    settings.AUTH_LDAP_GROUP_SEARCH = LDAPSearch(f"ou=groups,{base}", ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)")
+    settings.AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
+    settings.AUTH_LDAP_USER_FLAGS_BY_GROUP = {"is_staff": f"cn=helpdesk,ou=groups,{base}"}
+    settings.AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: 5}
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, "accounts.backends.LDAPBackend"]
+    return settings
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ Test runs may overlap (several engineers, one machine): each run holds a shared 
 the testbed, and the last one out runs down.sh; up.sh and down.sh never run at the same time.
 
 Tests that need the testbed carry the `real_ganeti` marker and ask for the fixture (directly or
-through another fixture, as the contract suite's `rapi` does); `testbed_cluster` is a Cluster row for it. To reuse this outside
-tests/contract, import `ganeti_testbed` and `pytest_terminal_summary` into that suite's conftest,
-or list "tests.testbed" in pytest_plugins of tests/conftest.py.
+through another fixture, as the contract suite's `rapi` does); `testbed_cluster` is a Cluster row for it.
+This module is a pytest plugin of the whole test tree (pytest_plugins in tests/conftest.py): its fixtures
+and its pytest_terminal_summary hook reach every suite; never import the fixtures by name.
 """
 
 from __future__ import annotations
@@ -205,6 +205,10 @@ def testbed_cluster(ganeti_testbed, db):
     cluster_pin_certificate(cluster=cluster)
     assert cluster.tls_fingerprint
     return cluster
+
+
+def pytest_terminal_summary(terminalreporter):
+    report_testbed(terminalreporter)
 
 
 def report_testbed(terminalreporter) -> None:

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from playwright.sync_api import expect
 
-from tests.accounts.conftest import ldap_settings  # noqa: F401 - fixture
 from tests.mail import ADMIN_ADDRESS, link_in
 from tests.accounts.test_ssh_keys import ssh_keygen_fingerprint
 from tests.helpers import log_in, submit_login

@@ -9,9 +9,9 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from tests.helpers import log_in
-from tests.ganeti.instance_setup import empty_inventory  # noqa: F401 - fixture
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("empty_inventory")]
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ import pytest
 from tests.contract.backends import (OWNER_TAG, RapiBackend, create_instance, delete_leftovers, delete_quietly,
                                      make_backend, unique_name)
 from tests.simulator import start_simulator
-from tests.testbed import (PASSWORD, READONLY_PASSWORD, READONLY_USERNAME, USERNAME,
-                           ganeti_testbed, report_testbed)  # noqa: F401  (ganeti_testbed: the fixture `rapi` uses)
+from tests.testbed import PASSWORD, READONLY_PASSWORD, READONLY_USERNAME, USERNAME
 
 HERE = Path(__file__).parent
 
@@ -31,10 +30,6 @@ def pytest_collection_modifyitems(items):
         # Both backends serve self-signed certificates; the contract is tested with verify=False, as
         # the app does for clusters whose admin turned verification off: urllib3's warning is noise.
         item.add_marker(pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"))
-
-
-def pytest_terminal_summary(terminalreporter):
-    report_testbed(terminalreporter)
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,10 @@ from django.urls import reverse
 from auditlog.models import AuditEntry
 from ganeti.models import Network
 from ganeti.selectors import instance_pending_job
-from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, names, roles, set_tags, sim, tags_of  # noqa: F401
+from tests.ganeti.instance_setup import PREFIX, names, set_tags, tags_of
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration,
+              pytest.mark.usefixtures("empty_inventory")]
 
 
 def url(action, cluster, name):

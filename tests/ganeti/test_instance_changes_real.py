@@ -11,7 +11,6 @@ from django.urls import reverse
 from auditlog.models import AuditEntry
 from tests.contract.backends import create_instance, delete_quietly, make_backend, unique_name
 from tests.mail import link_in
-from tests.testbed import ganeti_testbed, testbed_cluster  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration, pytest.mark.real_ganeti,
               # the contract helpers reach the self-signed testbed unverified
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.integration, pytest.mark.real_g
 
 
 @pytest.fixture
-def testbed_instance(ganeti_testbed):  # noqa: F811
+def testbed_instance(ganeti_testbed):
     backend = make_backend("real", ganeti_testbed.host, ganeti_testbed.port,
                            (ganeti_testbed.username, ganeti_testbed.password),
                            (ganeti_testbed.readonly_username, ganeti_testbed.readonly_password))
@@ -41,7 +40,7 @@ def confirm(client, smtp_sink, subject_part):
 
 
 def test_rename_reinstall_destroy_through_mailed_links_on_real_ganeti(client, user, smtp_sink, testbed_instance,
-                                                                      testbed_cluster):  # noqa: F811
+                                                                      testbed_cluster):
     backend, (name, new_name) = testbed_instance
     cache.clear()
     client.force_login(user)

@@ -11,10 +11,11 @@ from django.utils import timezone
 from auditlog.models import AuditEntry
 from ganeti.models import InstanceActionRequest
 from ganeti.rapi import inventory
-from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, roles, set_tags, sim  # noqa: F401
+from tests.ganeti.instance_setup import PREFIX, set_tags
 from tests.mail import ADMIN_ADDRESS, link_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+pytestmark = [pytest.mark.django_db, pytest.mark.integration,
+              pytest.mark.usefixtures("empty_inventory")]
 
 OWNED = "inst0001.ganeti.test"      # alice, running, drbd
 

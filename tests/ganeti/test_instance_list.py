@@ -4,10 +4,11 @@ search, sorting, paging, a cluster that does not answer."""
 import pytest
 from django.urls import reverse
 
-from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, names, roles, set_tags, sim  # noqa: F401
+from tests.ganeti.instance_setup import PREFIX, names, set_tags
 from tests.helpers import add_cluster, free_port
 
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+pytestmark = [pytest.mark.django_db, pytest.mark.integration,
+              pytest.mark.usefixtures("empty_inventory")]
 
 
 def listed(client, **params):

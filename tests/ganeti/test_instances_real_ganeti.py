@@ -19,16 +19,15 @@ from auditlog.models import AuditEntry
 from ganeti.selectors import instance_pending_job
 from tests.contract.backends import (RUN_ID, SUITE_TAG, create_instance, delete_leftovers, delete_quietly,
                                      make_backend, unique_name)
-from tests.ganeti.instance_setup import empty_inventory  # noqa: F401  (the fixture)
-from tests.testbed import ganeti_testbed, testbed_cluster  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.real_ganeti,
               pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
+              pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+              pytest.mark.usefixtures("empty_inventory")]
 
 
 @pytest.fixture(scope="module")
-def rapi(ganeti_testbed):  # noqa: F811
+def rapi(ganeti_testbed):
     backend = make_backend("real", ganeti_testbed.host, ganeti_testbed.port,
                            (ganeti_testbed.username, ganeti_testbed.password),
                            (ganeti_testbed.readonly_username, ganeti_testbed.readonly_password))

@@ -16,15 +16,7 @@ from ganeti.rapi.connection import client_for
 from ganeti.services import cluster_save
 from tests.helpers import PROJECT_DIR, PYTHON, add_cluster, free_port
 
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
-
-
-@pytest.fixture(autouse=True)
-def empty_inventory():
-    cache.clear()
-    inventory._built.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.integration, pytest.mark.usefixtures("empty_inventory")]
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from auditlog.models import AuditEntry
-from tests.ganeti.instance_setup import PREFIX, cluster, empty_inventory, roles, set_tags, sim, tags_of  # noqa: F401
+from tests.ganeti.instance_setup import PREFIX, set_tags, tags_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+pytestmark = [pytest.mark.django_db, pytest.mark.integration,
+              pytest.mark.usefixtures("empty_inventory")]
 
 SHARED = "inst0005.ganeti.test"     # alice (user tag) and the group staff
 

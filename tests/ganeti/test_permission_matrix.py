@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ganeti.rapi import inventory
-from tests.ganeti.instance_setup import names, roles, tags_of  # noqa: F401
+from tests.ganeti.instance_setup import names, tags_of
 from tests.helpers import add_cluster
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
