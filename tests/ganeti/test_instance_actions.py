@@ -105,7 +105,10 @@ def test_shutdown_then_startup_change_the_instance_on_the_cluster(client, sim, c
     assert list(AuditEntry.objects.order_by("created").values_list("action", flat=True)) == ["shutdown", "startup"]
 
 
-def test_htmx_gets_a_fragment_with_the_message(client, sim, cluster, roles):
+def test_htmx_gets_a_fragment_with_the_message(client, simulators, cluster_on, roles):
+    # Jobs long enough to be still running when the fragment is drawn, however busy the machine.
+    sim = simulators(instances=6, owners="alice", owner_groups="staff", seed=3, job_duration_ms=1500)
+    cluster = cluster_on(sim, "c1")
     name = running_instance(sim)
     client.force_login(roles["owner"])
     row = client.post(url("reboot", cluster, name), {"next": "list"}, HTTP_HX_REQUEST="true")
