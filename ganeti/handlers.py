@@ -1,6 +1,7 @@
 """Watcher handlers of the ganeti app: JOB follows a job submitted for an instance to its end."""
 
 import logging
+import time
 
 from ganetimgr.worker import BadMessage, Retry, handles
 
@@ -41,8 +42,6 @@ def follow_instance_job(message: dict) -> None:
 
 def _wait(client, job_id: int) -> dict | None:
     """The ended job, or None if it is still running after FOLLOW_SECONDS."""
-    import time
-
     deadline = time.monotonic() + FOLLOW_SECONDS
     previous = None
     while True:

@@ -4,9 +4,16 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
+from . import permissions
 from .models import Cluster
+from .rapi import inventory
+from .rapi.connection import client_for
 
 __all__ = ["cluster_list", "instance_or_404", "instance_pending_job", "instance_pending_jobs", "instance_job_key",
            "instance_page", "InstancePage", "instance_labels", "locked_node_groups"]
@@ -38,11 +45,6 @@ def instance_or_404(user, cluster_slug: str, name: str, *, check=None, live: boo
     instance `check(user, instance)` refuses (default permissions.can_view_instance) all answer the
     same 404. `live=True` reads the instance from RAPI now (before every change); a cluster failure
     then raises GanetiApiError, for the caller to report."""
-    from django.http import Http404
-
-    from . import permissions
-    from .rapi import inventory
-
     check = permissions.can_view_instance if check is None else check
     if not (_URL_NAME.match(cluster_slug) and _URL_NAME.match(name)):
         # Not a slug or a host name (a NUL the database refuses, "?" or ".." that would bend the RAPI path).
@@ -58,15 +60,11 @@ def instance_or_404(user, cluster_slug: str, name: str, *, check=None, live: boo
 
 def instance_pending_job(cluster, name: str) -> dict | None:
     """The instance's action lock: {"job_id", "action", "since", "user"}, or None when no job of ours runs."""
-    from django.core.cache import cache
-
     return cache.get(instance_job_key(cluster, name))
 
 
 def instance_pending_jobs(keys) -> dict[tuple[int, str], dict]:
     """The action locks of several instances at once, by (cluster pk, name): one cache round trip."""
-    from django.core.cache import cache
-
     keys = list(keys)
     if not keys:
         return {}
@@ -150,9 +148,6 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     """One page of the instances `user` may see (all for helpdesk and superusers, else their own),
     searched by name, owner, cluster, node, IP or tag, filtered by cluster, sorted by `sort` ("-" first
     for descending), with the errors of the clusters that did not answer."""
-    from . import permissions
-    from .rapi import inventory
-
     enabled = list(cluster_list(enabled_only=True))
     clusters = [cluster for cluster in enabled if cluster.slug == cluster_slug] if cluster_slug else enabled
     result = inventory.instances(clusters)
@@ -193,8 +188,6 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
 
 def locked_node_groups(clusters) -> frozenset[tuple[str, str]]:
     """(cluster slug, node name) of the nodes whose group is tagged `locked` (maintenance)."""
-    from .rapi import inventory
-
     groups = inventory.rows("groups", clusters)
     locked = {(row["cluster"].slug, row.get("uuid")) for row in groups.items if "locked" in (row.get("tags") or ())}
     if not locked:
@@ -236,10 +229,6 @@ OS_VARIANTS_CACHE_SECONDS = 600
 def cluster_os_variants(cluster) -> list[str]:
     """The cluster's OS names with their variants (GET /2/os), cached; GanetiApiError when the
     cluster does not answer and nothing is cached."""
-    from django.core.cache import cache
-
-    from .rapi.connection import client_for
-
     key = f"cluster-os:{cluster.pk}"
     variants = cache.get(key)
     if variants is None:
@@ -252,16 +241,10 @@ def owner_lookup(user, query: str, *, limit: int = 20) -> list[dict]:
     """Active users and groups whose name (or a user's full name or e-mail) contains `query`, for the
     owners editor: [{"id": "u:<name>"|"g:<name>", "type", "name", "label", "email"?}]. E-mail
     addresses only for helpdesk and superusers; nothing for fewer than 2 characters."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.db.models import Q
-
-    from .permissions import can_view_all_instances
-
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    show_email = can_view_all_instances(user)
+    show_email = permissions.can_view_all_instances(user)
     match = Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
     if show_email:
         match |= Q(email__icontains=query)

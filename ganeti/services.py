@@ -1,10 +1,36 @@
-"""Writes of the ganeti app: clusters."""
+"""Writes of the ganeti app: clusters, and instances (jobs and their locks, e-mail-confirmed
+reinstall/destroy/rename, configuration, owners, admin lock, isolation)."""
+
+import hashlib
+import logging
+import secrets
+import smtplib
+import time
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+
+from apply.images import UnknownOperatingSystem, operating_systems, os_create_params
+from apply.models import InstanceApplication
+from apply.services import ssh_keys_url
+from auditlog.models import AuditAction
+from auditlog.services import audit_add_details, audit_record
+from ganetimgr.mail import manager_addresses, send_templated
+from ganetimgr.queue import QueueUnavailable, enqueue
 
 from .choices import TlsModeChoices
-from .models import Cluster
-from .rapi.client import fetch_certificate_fingerprint
+from .forms import IMAGE_CHOICE_PREFIX
+from .models import Cluster, InstanceAction, InstanceActionRequest
+from .rapi import inventory
+from .rapi.client import GanetiApiError, fetch_certificate_fingerprint
+from .rapi.connection import client_for
+from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
            "cluster_forget_certificate", "instance_job_started", "instance_job_ended",
@@ -61,16 +87,6 @@ def instance_job_started(*, cluster: Cluster, instance_name: str, job_id: int, a
     """A job was submitted for an instance: set its action lock ("job pending" on every page), mark the
     cluster's snapshots outdated, and, once the transaction commits, ask the watcher to follow the job
     (the JOB handler releases the lock when it ends)."""
-    import time
-
-    from django.core.cache import cache
-    from django.db import transaction
-
-    from ganetimgr.queue import enqueue
-
-    from .rapi import inventory
-    from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key
-
     lock = {"job_id": int(job_id), "action": action, "since": time.time(),
             "user": getattr(user, "username", user) or ""}
     cache.set(instance_job_key(cluster, instance_name), lock, timeout=INSTANCE_JOB_LOCK_SECONDS)
@@ -83,11 +99,6 @@ def instance_job_started(*, cluster: Cluster, instance_name: str, job_id: int, a
 
 def instance_job_ended(*, cluster: Cluster, instance_name: str, job_id: int) -> bool:
     """Release the instance's action lock if it is still this job's; mark the snapshots outdated."""
-    from django.core.cache import cache
-
-    from .rapi import inventory
-    from .selectors import instance_job_key
-
     key = instance_job_key(cluster, instance_name)
     lock = cache.get(key)
     released = bool(lock and lock.get("job_id") == int(job_id))
@@ -100,10 +111,6 @@ def instance_job_ended(*, cluster: Cluster, instance_name: str, job_id: int) -> 
 def _enqueue_job_message(message: dict, enqueue) -> None:
     """The lock still ends after INSTANCE_JOB_LOCK_SECONDS, or when a page sees the job ended, if the
     queue is down: the action itself was done, so this must not fail the request."""
-    import logging
-
-    from ganetimgr.queue import QueueUnavailable
-
     try:
         enqueue(message)
     except QueueUnavailable as exc:
@@ -116,15 +123,6 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
     and, the first time this job's end is seen (a marker in the cache), record the outcome in the job's audit
     entries and, after a successful reboot or start (a stopped instance starts with its new parameters),
     remove the instance's `needsreboot` tag. True when this call released the lock."""
-    from django.utils.translation import gettext
-
-    from auditlog.services import audit_add_details
-
-    from .rapi.client import GanetiApiError
-    from .rapi.connection import client_for
-
-    from django.core.cache import cache
-
     job_id = int(job["id"])
     released = instance_job_ended(cluster=cluster, instance_name=instance_name, job_id=job_id)
     if not cache.add(f"instance-job-done:{cluster.pk}:{job_id}", 1, timeout=86400):
@@ -143,8 +141,6 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
             if tag in client.get_instance_tags(instance_name):
                 client.delete_instance_tags(instance_name, [tag])
         except GanetiApiError as exc:
-            import logging
-
             logging.getLogger(__name__).warning("%s/%s: needsreboot tag not removed: %s", cluster.slug,
                                                 instance_name, exc)
     return released
@@ -163,14 +159,11 @@ __all__ += ["InstanceChangeError", "ActionMailNotSent", "ActionLinkInvalid", "ac
 class InstanceChangeError(Exception):
     """A change that was not made; the message is fit for the user (it carries Ganeti's reason)."""
 
-
 class ActionMailNotSent(InstanceChangeError):
     """The confirmation mail could not be sent: the request was dropped."""
 
-
 class ActionLinkInvalid(InstanceChangeError):
     """An e-mailed link that cannot be used: `code` is unknown, used, voided, expired or gone."""
-
     def __init__(self, message, code: str):
         super().__init__(message)
         self.code = code
@@ -185,27 +178,16 @@ def _tag(name: str) -> str:
 
 
 def _token_hash(token: str) -> str:
-    import hashlib
-
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _ganeti_refused(exc) -> InstanceChangeError:
-    from django.utils.translation import gettext as _
-
     return InstanceChangeError(_("Ganeti did not accept the change: %(reason)s") % {"reason": exc.message})
 
 
 def _submit(cluster, *, request, instance_name: str, action: str, call, details: str = "") -> int:
     """Run one RAPI write (`call(client)` -> job id), audit it, start following its job.
     InstanceChangeError with Ganeti's reason when the cluster refuses; nothing is recorded then."""
-    import logging
-
-    from auditlog.services import audit_record
-
-    from .rapi.client import GanetiApiError
-    from .rapi.connection import client_for
-
     try:
         job_id = call(client_for(cluster, user=request.user))
     except GanetiApiError as exc:
@@ -223,8 +205,6 @@ def _then(jobs: list[int], submit) -> int:
     """One more RAPI write of a change made of several (`submit()` -> job id, appended to `jobs`). When
     Ganeti refuses it after earlier ones were submitted, the error says those were: a half-done change
     is never reported as not done, nor as done."""
-    from django.utils.translation import gettext as _
-
     try:
         job_id = submit()
     except InstanceChangeError as exc:
@@ -242,20 +222,6 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
     requester's earlier unused request of the same kind for the same instance is voided (a co-owner's
     is not: each confirms their own). When the mail cannot be
     sent, nothing is recorded (and the earlier request stays usable): ActionMailNotSent."""
-    import logging
-    import secrets
-    import smtplib
-    from datetime import timedelta
-
-    from django.db import transaction
-    from django.urls import reverse
-    from django.utils import timezone, translation
-    from django.utils.translation import gettext as _
-
-    from ganetimgr.mail import send_templated
-
-    from .models import InstanceActionRequest
-
     user = request.user
     if not user.email:
         raise ActionMailNotSent(_("Your account has no e-mail address to send the confirmation link to."))
@@ -290,10 +256,6 @@ def action_request_create(*, request, cluster, instance, action: str, new_name: 
 
 def action_request_find(token: str):
     """The pending request of an e-mailed link, or ActionLinkInvalid saying why it cannot be used."""
-    from django.utils.translation import gettext as _
-
-    from .models import InstanceActionRequest
-
     action_request = (InstanceActionRequest.objects.select_related("cluster", "user")
                       .filter(token_hash=_token_hash(token)).first())
     if action_request is None:
@@ -303,9 +265,6 @@ def action_request_find(token: str):
 
 
 def _usable(action_request):
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
     if action_request.used_at is not None:
         raise ActionLinkInvalid(_("This link was used already: each link works once."), "used")
     if action_request.voided_at is not None:
@@ -324,13 +283,6 @@ def action_request_matches(action_request, instance) -> bool:
 def action_request_refused(*, request, action_request, reason: str) -> None:
     """Someone who may not make this change opened its link: audit it (not authorized) and tell the
     MANAGERS. A mail failure is logged, never shown to the one refused."""
-    import logging
-    import smtplib
-
-    from auditlog.models import AuditAction
-    from auditlog.services import audit_record
-    from ganetimgr.mail import manager_addresses, send_templated
-
     entry = audit_record(request=request, cluster=action_request.cluster, instance_name=action_request.instance_name,
                          action=AuditAction.REFUSED, authorized=False,
                          details=f"Unauthorized {action_request.action} attempt ({reason})")
@@ -346,10 +298,6 @@ def action_request_refused(*, request, action_request, reason: str) -> None:
 def rename_obstacle(cluster, instance, new_name: str) -> str:
     """Why the instance cannot be renamed to new_name now ("" when it can): it must be stopped (Ganeti
     refuses otherwise) and the name must be free on the cluster."""
-    from django.utils.translation import gettext as _
-
-    from .rapi import inventory
-
     if instance.admin_state != "down" or instance.oper_state:
         return _("Only a stopped instance can be renamed: shut it down first (and make sure nothing starts it "
                  "again).")
@@ -361,11 +309,8 @@ def rename_obstacle(cluster, instance, new_name: str) -> str:
 def reinstall_os_label(choice: str) -> str:
     """What a reinstall request's operating_system says to people: the image's description for an
     image of the catalogue (image:<key>), else the OS variant itself ("" keeps the instance's own)."""
-    from .forms import IMAGE_CHOICE_PREFIX
-
     if not choice.startswith(IMAGE_CHOICE_PREFIX):
         return choice
-    from apply.images import operating_systems
 
     key = choice[len(IMAGE_CHOICE_PREFIX):]
     return str((operating_systems().get(key) or {}).get("description") or key)
@@ -375,15 +320,8 @@ def _reinstall_os(choice: str, instance) -> tuple[str | None, dict | None]:
     """(Ganeti OS, osparams) of a reinstall request's choice: an image of the catalogue gives its
     provider and osparams, with the SSH keys of the application the instance came from (its
     application:<id> tag), as at creation; a cluster OS variant gives itself; "" keeps the OS."""
-    from django.utils.translation import gettext as _
-
-    from .forms import IMAGE_CHOICE_PREFIX
-
     if not choice.startswith(IMAGE_CHOICE_PREFIX):
         return choice or None, None
-    from apply.images import UnknownOperatingSystem, os_create_params
-    from apply.models import InstanceApplication
-    from apply.services import ssh_keys_url
 
     app_id = instance.meanings.application_id
     application = (InstanceApplication.objects.select_related("applicant").filter(pk=app_id).first()
@@ -401,11 +339,6 @@ def action_request_confirm(*, request, action_request, instance) -> int:
     """Run a confirmed request through RAPI, mark its link used, audit it with the job id and start
     following the job. InstanceChangeError (link unusable, rename impossible, Ganeti refused) leaves
     the link usable unless it was used meanwhile."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from .models import InstanceAction, InstanceActionRequest
-
     cluster = action_request.cluster
     name = action_request.instance_name
     with transaction.atomic():
@@ -447,8 +380,6 @@ def action_request_confirm(*, request, action_request, instance) -> int:
 def instance_configure(*, request, cluster, instance, changes: dict) -> tuple[int, bool]:
     """Set hypervisor parameters (RAPI modify). A running instance gets the needsreboot tag, since the
     change applies at its next start. (job id, whether a reboot is needed)."""
-    from auditlog.models import AuditAction
-
     name = instance.name
     details = "Setting " + ", ".join(f"{key}:{value}" for key, value in sorted(changes.items()))
     jobs: list[int] = []
@@ -480,8 +411,6 @@ def instance_set_owners(*, request, cluster, instance, users: set[str], groups: 
     """Make the instance's owner tags say exactly `users` and `groups`: new owners tagged first, then
     the removed ones untagged (so the instance is never left without its remaining owners). The job
     ids ([] when nothing changed)."""
-    from auditlog.models import AuditAction
-
     current = _owner_tags(instance)
     wanted = {("u", name) for name in users} | {("g", name) for name in groups}
     add = [_tag(f"{'user' if kind == 'u' else 'group'}:{name}") for kind, name in sorted(wanted - set(current))]
@@ -503,8 +432,6 @@ def instance_set_owners(*, request, cluster, instance, users: set[str], groups: 
 
 def instance_set_admin_lock(*, request, cluster, instance, locked: bool) -> int | None:
     """Add or remove the adminlock tag; None when it is already so."""
-    from auditlog.models import AuditAction
-
     if locked == instance.meanings.admin_locked:
         return None
     tag = _tag("adminlock")
@@ -520,8 +447,6 @@ def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitel
     """Tag (or untag) the instance `isolate` and set its one `whitelist_ip:<cidr>` tag; then, when it
     runs on a disk template that can live-migrate, live-migrate it so the nodes' hooks apply the new
     rules (as the old ganetimgr did). {"jobs": [...], "migrated": bool, "changed": bool}."""
-    from auditlog.models import AuditAction
-
     name = instance.name
     head = _tag("whitelist_ip:")
     old_whitelist = [tag for tag in instance.tags if tag.startswith(head)]

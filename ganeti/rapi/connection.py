@@ -9,7 +9,7 @@ from django.conf import settings
 
 from ..choices import TlsModeChoices
 from ..models import Cluster
-from ..services import cluster_pin_certificate
+from .. import services  # a module import: ganeti.services imports this module too
 from .client import RapiClient
 
 __all__ = ["client_for"]
@@ -25,7 +25,7 @@ def client_for(cluster: Cluster, *, user=None) -> RapiClient:
     raises GanetiApiError when the cluster cannot be reached. The client is reused until the
     cluster's connection settings change."""
     if cluster.tls_mode == TlsModeChoices.PIN and not cluster.tls_fingerprint:
-        cluster_pin_certificate(cluster=cluster)
+        services.cluster_pin_certificate(cluster=cluster)
     signature = (cluster.hostname, cluster.port, cluster.username, cluster.password_encrypted, cluster.tls_mode,
                  cluster.tls_fingerprint, settings.RAPI_CONNECT_TIMEOUT, settings.RAPI_RESPONSE_TIMEOUT,
                  settings.GANETI_TAG_PREFIX)
