@@ -35,7 +35,7 @@ class ImageServer:
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
-                pass
+                """Quiet: tests read what was asked from server.requests, not from stderr."""
 
             def do_GET(self):
                 server.requests.append(self.path)
