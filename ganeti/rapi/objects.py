@@ -79,7 +79,7 @@ def parse_tags(tags: tuple[str, ...], prefix: str) -> TagMeanings:
             groups.add(value)
         elif key == "org" and value:
             meanings["organization"] = value
-        elif key == "application" and value.isdigit():
+        elif key == "application" and value.isascii() and value.isdigit():  # "²".isdigit(), but int() refuses it
             meanings["application_id"] = int(value)
         elif key == "service" and value:
             services.add(value)

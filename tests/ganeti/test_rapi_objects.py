@@ -31,6 +31,11 @@ def test_ownership_comes_from_user_and_group_tags_of_our_prefix_only():
     assert not parse_tags(("ganetimgr:user:alice",), "vima").users
 
 
+def test_a_tag_ganetimgr_did_not_write_never_breaks_the_instance():
+    meanings = parse_tags(("ganetimgr:application:²", "ganetimgr:application:x", "ganetimgr:user:alice"), "ganetimgr")
+    assert meanings.application_id is None and meanings.users == {"alice"}
+
+
 def test_an_instance_is_owned_directly_or_through_a_group():
     web1 = instance({"name": "web1.example.org", "tags": ["ganetimgr:user:alice", "ganetimgr:group:ops"]})
     assert web1.is_owned_by("alice")
