@@ -196,7 +196,8 @@ class ReviewForm(_ResourcesMixin, forms.ModelForm):
 
     def clean_cluster(self):
         cluster = self.cleaned_data.get("cluster")
-        if cluster is not None and self.placement is not None and self.placement.errors and not self.placement.disk_templates:
+        placement = self.placement
+        if cluster is not None and placement is not None and placement.errors and not placement.disk_templates:
             raise ValidationError(_("This cluster cannot be used now: %(error)s"),
                                   params={"error": " ".join(self.placement.errors)}, code="cluster_down")
         return cluster

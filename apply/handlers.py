@@ -37,9 +37,10 @@ from ganeti.rapi import inventory
 from ganeti.rapi.client import FINALIZED_JOB_STATUSES, GanetiApiError
 from ganeti.rapi.connection import client_for
 from ganetimgr.mail import manager_addresses, send_templated
-from ganetimgr.queue import QueueUnavailable, beanstalk_client
+from ganetimgr.queue import MESSAGE_TTR, QueueUnavailable, beanstalk_client
 from ganetimgr.worker import BadMessage, Retry, handles, on_bury, on_connect
 
+from . import images
 from .models import ApplicationStatus, InstanceApplication, QueueProblem
 from .services import create_message, site_url, ssh_keys_url
 
@@ -53,7 +54,6 @@ RETRY_DELAY = 30
 
 class CreationRefused(Exception):
     """Ganeti (or the request we could build) refused the creation: the application fails with this text."""
-
 
 # -- the message -----------------------------------------------------------------------------------------
 
@@ -161,8 +161,6 @@ def _create_jobs(client, hostname: str) -> list[dict]:
 
 def create_request(application: InstanceApplication) -> dict:
     """Keyword arguments of RapiClient.create_instance for this application. Raises CreationRefused."""
-    from . import images
-
     cluster = application.cluster
     prefix = settings.GANETI_TAG_PREFIX
     tags = [f"{prefix}:user:{application.applicant.username}", application_tag(application)]
@@ -392,8 +390,6 @@ def enqueue_unfinished() -> int:
 
 
 def _ttr() -> int:
-    from ganetimgr.queue import MESSAGE_TTR
-
     return MESSAGE_TTR
 
 

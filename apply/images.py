@@ -23,6 +23,8 @@ from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.selectors import ssh_keys_of
+
 __all__ = ["operating_systems", "os_choices", "os_create_params", "UnknownOperatingSystem", "invalidate"]
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ _IMAGE_FORMATS = ((".tar.gz", "tarball"), ("-root.dump", "dump"), (".img", "qemu
 
 class UnknownOperatingSystem(KeyError):
     """The key names no OS of the catalogue (any more)."""
-
 
 def operating_systems() -> dict[str, dict]:
     """The catalogue: key -> {"description", "provider", "osparams", ["ssh_key_param"], ["ssh_key_users"]}."""
@@ -88,8 +89,6 @@ def os_create_params(key: str, *, application, ssh_keys_url: str) -> dict:
 
 
 def _authorized_keys(user) -> str:
-    from accounts.selectors import ssh_keys_of
-
     return "".join(f"{key.line}\n" for key in ssh_keys_of(user))
 
 
@@ -138,7 +137,6 @@ def _build() -> tuple[dict[str, dict], bool]:
 
 class _Directory:
     """One directory index page: its URL and the file names it links to (in that directory)."""
-
     def __init__(self, url: str, names: list[str]):
         self.url = url
         self.names = names

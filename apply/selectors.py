@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from ganeti.models import Cluster, Network
 from ganeti.rapi import inventory
@@ -148,7 +149,6 @@ def resource_limits(clusters=None) -> dict[str, tuple[int, int]]:
 @dataclass
 class Placement:
     """What the review form may offer for one cluster; `errors` says which part could not be read."""
-
     disk_templates: list[str] = field(default_factory=list)
     default_disk_template: str = ""
     node_groups: list[tuple[str, bool]] = field(default_factory=list)  # (name, allocable)
@@ -164,8 +164,6 @@ def placement_options(cluster: Cluster) -> Placement:
     """Disk templates (enabled by the cluster and its ipolicy), node groups, networks (gnt-network ones
     with free addresses, then the admin's static ones) and volume groups of `cluster`. Each RAPI read
     that fails leaves its part empty and a message in `errors`."""
-    from django.utils.translation import gettext as _
-
     placement = Placement()
     info = cluster_info(cluster)
     if info is None:

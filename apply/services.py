@@ -6,12 +6,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import UserProfile
+from ganetimgr.mail import manager_addresses, send_templated
 from ganetimgr.queue import QueueUnavailable, enqueue
 
+from .images import operating_systems
 from .models import ApplicationStatus, InstanceApplication
 
 log = logging.getLogger(__name__)
@@ -26,13 +31,11 @@ SUBMITTABLE_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.FAILED)
 class SubmitRefused(Exception):
     """The application cannot be submitted (wrong status, no cluster chosen); the text is for the user."""
 
-
 @dataclass
 class Submission:
     """What application_submit() did. `queued` is True once beanstalkd took the CREATE message, False when
     it could not (the watcher picks the application up when it reconnects), None while the caller's own
     transaction has not committed yet."""
-
     application: InstanceApplication
     queued: bool | None = None
     queue_error: str = ""
@@ -103,18 +106,13 @@ REVIEWABLE_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.APPROVED, Ap
 class ReviewRefused(Exception):
     """The application cannot be reviewed in its status; the text is for the reviewer."""
 
-
 def site_url(path: str) -> str:
     """An absolute URL on this site, for mails and for the clusters (SITE_URL)."""
-    from django.conf import settings
-
     return settings.SITE_URL + path
 
 
 def ssh_keys_url(application: InstanceApplication) -> str:
     """Where the new instance fetches its owner's SSH keys (the img_ssh_key_url OS parameter)."""
-    from django.urls import reverse
-
     return site_url(reverse("apply:instance_ssh_keys", args=[application.pk, application.ssh_keys_cookie]))
 
 
@@ -122,8 +120,6 @@ def application_file(*, form, user, language: str = "") -> InstanceApplication:
     """Save a valid ApplicationForm as a pending application of `user`, fill the profile's empty
     organization and telephone from it, and (on commit) mail the managers a review link. A mail that
     cannot be sent is logged: the application stands, and the reviewers' list shows it."""
-    from accounts.models import UserProfile
-
     with transaction.atomic():
         application = form.save(commit=False)
         application.applicant = user
@@ -146,12 +142,6 @@ def application_file(*, form, user, language: str = "") -> InstanceApplication:
 
 
 def _mail_managers_new(application: InstanceApplication) -> None:
-    from django.urls import reverse
-
-    from ganetimgr.mail import manager_addresses, send_templated
-
-    from .images import operating_systems
-
     entry = operating_systems().get(application.operating_system) or {}
     context = {"application": application, "os_description": entry.get("description", application.operating_system),
                "review_url": site_url(reverse("apply:application_review", args=[application.pk]))}
@@ -200,10 +190,6 @@ def application_refuse(*, application: InstanceApplication, reviewer, reason: st
 
 
 def _mail_refused(application: InstanceApplication) -> bool:
-    from django.urls import reverse
-
-    from ganetimgr.mail import send_templated
-
     if not application.applicant.email:
         return False
     context = {"application": application,

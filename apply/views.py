@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.selectors import ssh_keys_of
 from . import images, permissions, selectors, services
 from .forms import ApplicationForm, RefuseForm, ReviewForm
-from .models import ApplicationStatus, InstanceApplication
+from .models import ApplicationStatus, InstanceApplication, Organization
 
 PAGE_SIZE = 25
 
@@ -31,8 +31,6 @@ def _application_or_404(user, pk: int) -> InstanceApplication:
 
 
 def _initial_from_profile(user) -> dict:
-    from apply.models import Organization
-
     profile = getattr(user, "profile", None)
     initial = {"admin_contact_name": user.get_full_name(), "admin_contact_email": user.email,
                "admin_contact_phone": getattr(profile, "telephone", "")}
@@ -56,7 +54,8 @@ def apply(request):
         messages.success(request, _("Your request has been filed with id #%(id)s; you will be mailed when it is "
                                     "reviewed.") % {"id": application.pk})
         return redirect("apply:application_detail", pk=application.pk)
-    return render(request, "apply/apply.html", {"form": form, "may_fast_create": permissions.can_fast_create(request.user)})
+    return render(request, "apply/apply.html",
+                  {"form": form, "may_fast_create": permissions.can_fast_create(request.user)})
 
 
 @require_GET

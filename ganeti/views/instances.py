@@ -25,8 +25,8 @@ from ganeti.rapi import inventory
 from ganeti.rapi.client import FINALIZED_JOB_STATUSES, GanetiApiError
 from ganeti.rapi.connection import client_for
 from ganeti.selectors import (
-    cluster_list, instance_labels, instance_or_404, instance_page, instance_pending_job, instance_pending_jobs,
-    locked_node_groups,
+    InstancePage, cluster_list, instance_labels, instance_or_404, instance_page, instance_pending_job,
+    instance_pending_jobs, locked_node_groups,
 )
 from ganeti.services import instance_job_finished, instance_job_started
 
@@ -321,8 +321,6 @@ def _answer(request, cluster_slug: str, name: str, level: int, text: str, *, sta
 
 
 def _row_fragment(request, cluster_slug: str, name: str, message: dict):
-    from ganeti.selectors import InstancePage
-
     cluster, instance = instance_or_404(request.user, cluster_slug, name)
     page = InstancePage(rows=[instance], total=1, filtered=1, page=1, pages=1, per_page=1, sort="name",
                         descending=False, errors=[], failed=frozenset())
