@@ -25,6 +25,8 @@ def parse_args(argv=None):
     add("--groups", type=int, default=1)
     add("--networks", type=int, default=1)
     add("--instances", type=int, default=20)
+    add("--jobs", type=int, default=0, help="start with this many finished jobs of the last 6 hours (a mix of "
+        "successful, failed and canceled instance actions; not when --state is loaded)")
     add("--owners", default="", help="comma-separated users owning instances (tag <prefix>:user:<name>)")
     add("--owner-groups", default="", help="comma-separated groups owning some instances (<prefix>:group:<name>)")
     add("--tag-prefix", default="ganetimgr")
@@ -39,8 +41,8 @@ def parse_args(argv=None):
     options = parser.parse_args(argv)
     if options.nodes < 1 or options.groups < 1 or options.groups > options.nodes:
         parser.error("need at least one node, and no more groups than nodes")
-    if options.instances < 0 or options.networks < 0:
-        parser.error("--instances and --networks cannot be negative")
+    if options.instances < 0 or options.networks < 0 or options.jobs < 0:
+        parser.error("--instances, --networks and --jobs cannot be negative")
     return options
 
 

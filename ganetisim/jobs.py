@@ -120,6 +120,73 @@ class JobQueue:
         for data in state["jobs"]:
             self.jobs[data["id"]] = Job.from_state(data)
 
+    def seed_finished(self, count, make_opcode, now=None):
+        """`count` finished jobs of the last 6 hours (what Ganeti keeps before archiving), as a cluster
+        that has been in use shows: instance actions and tag changes, most successful, some failed
+        with Ganeti's errors (opresult ["OpPrereqError", [message, code]]), a few canceled before
+        they ran. Deterministic for a seed; changes nothing in the cluster."""
+        rng = random.Random(self.rng.random())
+        names = sorted(self.cluster.instances) or ["gone.%s" % self.cluster.domain]
+        nodes = sorted(self.cluster.nodes)
+        now = time.time() if now is None else now
+        start = now - 6 * 3600
+        step = 6 * 3600 / max(count, 1)
+        with self.changed:
+            for index in range(count):
+                name = rng.choice(names)
+                kind = rng.choice(("startup", "shutdown", "reboot", "reboot", "tags", "migrate"))
+                resource = {"startup": "instances_name_startup", "shutdown": "instances_name_shutdown",
+                            "reboot": "instances_name_reboot", "tags": "instances_name_tags",
+                            "migrate": "instances_name_migrate"}[kind]
+                op_id = {"startup": "OP_INSTANCE_STARTUP", "shutdown": "OP_INSTANCE_SHUTDOWN",
+                         "reboot": "OP_INSTANCE_REBOOT", "tags": "OP_TAGS_SET",
+                         "migrate": "OP_INSTANCE_MIGRATE"}[kind]
+                params = {"kind": "instance", "name": name, "tags": ["seeded"]} if kind == "tags" else {"instance_name": name}
+                op = make_opcode(op_id, params, resource=resource, reason="ganetimgr:seed")
+                job = Job(self.next_id, [op])
+                self.next_id += 1
+                received = start + index * step + rng.uniform(0, step / 2)
+                job.received_ts = timestamp(received)
+                for entry in op["reason"]:  # submitted then, not now
+                    entry[2] = int(received * 1e9)
+                roll = rng.random()
+                if roll < 0.04:  # canceled while queued: never started
+                    job.status, job.opstatus = "canceled", ["canceled"]
+                    job.opresult = ["Job canceled by request"]
+                    job.end_ts = timestamp(received + rng.uniform(0.1, 2))
+                else:
+                    started = received + rng.uniform(0.05, 0.5)
+                    ended = started + rng.uniform(0.3, 1.6)
+                    job.start_ts, job.end_ts = timestamp(started), timestamp(ended)
+                    error = self._seed_error(kind, name, rng, nodes) if roll < 0.16 else None
+                    op["reason"].append(["gnt:opcode:%s" % op_id[3:].lower(), "job=%d;index=0" % job.id,
+                                         int(received * 1e9)])
+                    if error:
+                        job.status, job.opstatus, job.opresult = "error", ["error"], [error.encode()]
+                    else:
+                        job.status, job.opstatus, job.opresult = "success", ["success"], [None]
+                        if kind in ("startup", "reboot", "migrate"):
+                            self.log_serial += 1
+                            message = {"startup": "* starting instance...", "reboot": "* rebooting instance...",
+                                       "migrate": "* checking disk consistency between source and target"}[kind]
+                            job.oplog = [[[self.log_serial, timestamp(started + 0.1), "message", message]]]
+                self.jobs[job.id] = job
+
+    def _seed_error(self, kind, name, rng, nodes):
+        if kind == "startup":
+            node = rng.choice(nodes) if nodes else "node1"
+            return OpError("Not enough memory on node %s for starting instance %s: needed %d MiB, available %d MiB"
+                           % (node, name, rng.choice([2048, 4096, 8192]), rng.choice([256, 512, 1024])),
+                           "insufficient_resources")
+        if kind == "migrate":
+            return OpError("Instance's disk layout 'plain' does not allow migrations", "wrong_input")
+        if kind == "tags":
+            return OpError("Tag contains invalid characters", "wrong_input")
+        if kind == "shutdown":
+            return OpError("Could not shutdown instance '%s': Error while executing backend function: "
+                           "Failed to stop instance %s: timeout" % (name, name), kind="OpExecError")
+        return OpError("Instance '%s' is marked to be down" % name, "wrong_state")
+
     # -- API ---------------------------------------------------------------------------------------
     def submit(self, ops, locks=()):
         """Queues a job of opcode dicts; returns its id."""

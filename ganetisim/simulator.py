@@ -8,7 +8,7 @@ from pathlib import Path
 from ganetisim.auth import Users
 from ganetisim.cluster import Cluster, generate
 from ganetisim.jobs import JobQueue
-from ganetisim.ops import Operations
+from ganetisim.ops import Operations, make_opcode
 from ganetisim.server import ControlError, Faults, Rapi, RapiServer
 from ganetisim.tls import make_context
 
@@ -37,6 +37,8 @@ class Simulator:
         self.queue = JobQueue(self.cluster, self.ops.handlers(), options.job_duration_ms, seed=options.seed)
         if saved:
             self.queue.load_state(saved["jobs"])
+        elif getattr(options, "jobs", 0):
+            self.queue.seed_finished(options.jobs, make_opcode)
         self.rapi = Rapi(self)
         self.fingerprint = None
         tls_context = None
