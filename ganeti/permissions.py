@@ -13,6 +13,7 @@ __all__ = [
     "can_view_all_instances", "is_owner", "can_view_instance", "can_operate_instance", "can_change_instance",
     "can_edit_owners", "can_lock_instance", "can_isolate_instance", "can_view_audit_log",
     "instance_capabilities", "user_group_names", "is_listed_owner",
+    "can_view_infrastructure", "can_clear_cache",  # clusters, nodes, jobs (H7a)
 ]
 
 
@@ -113,3 +114,17 @@ def instance_capabilities(user, instance) -> dict[str, bool]:
         "lock": can_lock_instance(user, instance),
         "isolate": can_isolate_instance(user, instance),
     }
+
+
+# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+
+
+def can_view_infrastructure(user) -> bool:
+    """Cluster info, nodes, jobs, job details and the instance popup: helpdesk and superusers."""
+    return can_view_all_instances(user)
+
+
+def can_clear_cache(user) -> bool:
+    """Dropping every cached snapshot of every cluster: superusers only."""
+    return _active(user) and user.is_superuser
+# -- end clusters, nodes, jobs (H7a)

@@ -3,16 +3,21 @@
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
+
+from apply.models import InstanceApplication
 
 from . import permissions
 from .models import Cluster
 from .rapi import inventory
+from .rapi.client import GanetiApiError
 from .rapi.connection import client_for
 
 __all__ = ["cluster_list", "instance_or_404", "instance_pending_job", "instance_pending_jobs", "instance_job_key",
@@ -260,3 +265,250 @@ def owner_lookup(user, query: str, *, limit: int = 20) -> list[dict]:
     for group in Group.objects.filter(name__icontains=query).order_by("name")[:limit]:
         results.append({"id": f"g:{group.name}", "type": "group", "name": group.name, "label": group.name})
     return results
+
+
+# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+
+__all__ += ["ClusterDetail", "cluster_detail", "NodePage", "node_page", "JobPage", "job_page", "job_detail",
+            "instance_popup", "NODE_ROLES", "JOB_FILTERS", "ganeti_time"]
+
+# The node roles in the order the filter buttons show them (RAPI's words: ganeti.rapi.client.NODE_ROLES).
+NODE_ROLES = ("master", "master-candidate", "regular", "drained", "offline")
+NODES_PER_PAGE = 50
+# The jobs page's filters; each takes the statuses listed (a transient "canceling" counts as canceled).
+JOB_FILTERS = {
+    "running": ("running",), "success": ("success",), "error": ("error",), "waiting": ("waiting",),
+    "queued": ("queued",), "canceled": ("canceled", "canceling"),
+}
+JOBS_PER_PAGE = 50
+
+
+def ganeti_time(value):
+    """Ganeti's [seconds, microseconds] (or plain seconds) as an aware datetime; None when unset."""
+    if isinstance(value, (list, tuple)) and value:
+        seconds = value[0] + (value[1] if len(value) > 1 and value[1] else 0) / 1e6
+    else:
+        seconds = value
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _group_networks(entry) -> tuple[str, str, str] | None:
+    """One group_list entry of a network as (group, mode, link): Ganeti 3.0 gives [group, mode, link,
+    vlan], older ones the string "group(mode, link)"."""
+    if isinstance(entry, (list, tuple)) and len(entry) >= 3:
+        return str(entry[0]), str(entry[1]), str(entry[2])
+    if isinstance(entry, str):
+        match = re.fullmatch(r"\s*(.+?)\((\w+),\s*([^)]*)\)\s*", entry)
+        if match:
+            return match.group(1), match.group(2), match.group(3)
+    return None
+
+
+@dataclass
+class ClusterDetail:
+    """What the cluster info page shows of one cluster: /2/info, its groups with their nodes and
+    networks, its networks with their free addresses, node usage and instance count. `info` is None
+    when the cluster never answered; `errors` are the ClusterErrors of whatever did not answer."""
+
+    cluster: Cluster
+    info: dict | None
+    groups: list
+    networks: list
+    nodes: list
+    instance_count: int | None
+    errors: list
+    age: float | None
+
+    @property
+    def ipolicy(self) -> list[dict]:
+        """Rows of the instance policy: [{"key", "min", "std", "max"}] per spec (first min/max pair)."""
+        policy = (self.info or {}).get("ipolicy") or {}
+        minmax = (policy.get("minmax") or [{}])[0]
+        std = policy.get("std") or {}
+        keys = ("disk-size", "cpu-count", "memory-size", "nic-count", "disk-count")
+        return [{"key": key, "min": (minmax.get("min") or {}).get(key), "std": std.get(key),
+                 "max": (minmax.get("max") or {}).get(key)} for key in keys]
+
+
+def cluster_detail(cluster) -> ClusterDetail:
+    """The cluster info page's data, all from cached snapshots (kinds info, groups, networks, nodes,
+    instances), each fetched when missing."""
+    info = inventory.rows("info", [cluster])
+    groups = inventory.rows("groups", [cluster])
+    networks = inventory.rows("networks", [cluster])
+    nodes = inventory.nodes([cluster])
+    instances = inventory.instances([cluster])
+    errors = []
+    for result in (info, groups, networks, nodes, instances):
+        for error in result.errors:
+            if all(error.message != seen.message for seen in errors):
+                errors.append(error)
+    by_group: dict[str, list] = {}
+    for node in sorted(nodes.items, key=lambda n: n.name):
+        by_group.setdefault(node.group_uuid, []).append(node)
+    group_networks: dict[str, list] = {}
+    network_rows = []
+    for row in sorted(networks.items, key=lambda r: r.get("name") or ""):
+        links = [link for link in map(_group_networks, row.get("group_list") or ()) if link]
+        for group, mode, link in links:
+            group_networks.setdefault(group, []).append({"name": row.get("name"), "mode": mode, "link": link})
+        free, reserved = row.get("free_count"), row.get("reserved_count")
+        size = (free or 0) + (reserved or 0)
+        network_rows.append({
+            "name": row.get("name"), "network": row.get("network"), "gateway": row.get("gateway"),
+            "network6": row.get("network6"), "free": free, "reserved": reserved, "size": size,
+            "used_percent": round(100 * (reserved or 0) / size) if size else None,
+            "groups": [group for group, _mode, _link in links], "instances": len(row.get("inst_list") or ()),
+        })
+    group_rows = []
+    for row in sorted(groups.items, key=lambda r: r.get("name") or ""):
+        members = by_group.get(row.get("uuid"), [])
+        group_rows.append({
+            "name": row.get("name"), "alloc_policy": row.get("alloc_policy"), "tags": list(row.get("tags") or ()),
+            "locked": "locked" in (row.get("tags") or ()), "nodes": members,
+            "networks": group_networks.get(row.get("name"), []),
+            "instances": sum(len(node.primary_instances) for node in members),
+        })
+    ages = [result.ages[cluster.slug] for result in (info, groups, networks, nodes, instances)
+            if cluster.slug in result.ages]
+    return ClusterDetail(
+        cluster=cluster, info=info.items[0] if info.items else None, groups=group_rows, networks=network_rows,
+        nodes=sorted(nodes.items, key=lambda n: n.name),
+        instance_count=len(instances.items) if cluster.slug in instances.ages else None,
+        errors=errors, age=max(ages) if ages else None,
+    )
+
+
+@dataclass
+class NodePage:
+    rows: list
+    total: int
+    page: Page
+    counts: dict
+    errors: list
+    clusters: list
+    # (cluster pk, group uuid) -> group name
+    group_names: dict = field(default_factory=dict)
+
+
+def _node_search_text(node) -> str:
+    return "\x00".join((node.name, node.cluster.slug, node.cluster.label, node.primary_ip or "",
+                        node.secondary_ip or "")).lower()
+
+
+def node_page(*, query: str = "", cluster_slug: str = "", role: str = "", page=1,
+              per_page: int = NODES_PER_PAGE) -> NodePage:
+    """One page of the nodes of every enabled cluster (or one), by cluster and name, searched by name
+    or address, filtered by role; `counts` are per role before the role filter."""
+    enabled = list(cluster_list(enabled_only=True))
+    clusters = [cluster for cluster in enabled if cluster.slug == cluster_slug] if cluster_slug else enabled
+    result = inventory.nodes(clusters)
+    groups = inventory.rows("groups", clusters)
+    version = tuple(sorted(result.versions.items()))
+    ordered = _memo(("nodes-sorted", version),
+                    lambda: sorted(result.items, key=lambda n: (n.cluster.slug, n.name)))
+    query = query.strip().lower()
+    if query:
+        ordered = [node for node in ordered if query in _node_search_text(node)]
+    counts = dict.fromkeys(NODE_ROLES, 0)
+    for node in ordered:
+        counts[node.role] = counts.get(node.role, 0) + 1
+    total = len(result.items)
+    if role in NODE_ROLES:
+        ordered = [node for node in ordered if node.role == role]
+    page = Paginator(ordered, per_page).get_page(page)
+    return NodePage(rows=list(page), total=total, page=page, counts=counts, errors=result.errors + [
+                        error for error in groups.errors
+                        if error.cluster.slug not in {seen.cluster.slug for seen in result.errors}],
+                    clusters=enabled,
+                    group_names={(row["cluster"].pk, row.get("uuid")): row.get("name") for row in groups.items})
+
+
+@dataclass
+class JobPage:
+    rows: list
+    total: int
+    page: Page
+    counts: dict
+    errors: list
+    clusters: list
+
+
+def _job_sort_key(job) -> tuple:
+    received = job.get("received_ts")
+    seconds = received[0] + (received[1] or 0) / 1e6 if isinstance(received, list) and received else 0
+    return seconds, job.get("id") or 0
+
+
+def job_page(*, status: str = "", cluster_slug: str = "", page=1, per_page: int = JOBS_PER_PAGE) -> JobPage:
+    """One page of the job queues of every enabled cluster (or one), newest first (by the time Ganeti
+    received them), filtered by status (a JOB_FILTERS key); `counts` are per filter before it."""
+    enabled = list(cluster_list(enabled_only=True))
+    clusters = [cluster for cluster in enabled if cluster.slug == cluster_slug] if cluster_slug else enabled
+    result = inventory.rows("jobs", clusters)
+    version = tuple(sorted(result.versions.items()))
+    ordered = _memo(("jobs-sorted", version), lambda: sorted(result.items, key=_job_sort_key, reverse=True))
+
+    def by_status():
+        groups: dict[str, list] = {key: [] for key in JOB_FILTERS}
+        for job in ordered:
+            for key, statuses in JOB_FILTERS.items():
+                if job.get("status") in statuses:
+                    groups[key].append(job)
+        return groups
+
+    grouped = _memo(("jobs-by-status", version), by_status)
+    counts = {key: len(jobs) for key, jobs in grouped.items()}
+    page = Paginator(grouped[status] if status in JOB_FILTERS else ordered, per_page).get_page(page)
+    return JobPage(rows=list(page), total=len(ordered), page=page, counts=counts, errors=result.errors,
+                   clusters=enabled)
+
+
+def job_detail(cluster_slug: str, job_id) -> tuple[Cluster, dict]:
+    """(cluster, job) read now from the cluster (a job changes until it ends); Http404 for an unknown
+    or disabled cluster, a job id that is not a number, or a job Ganeti does not know (any more).
+    GanetiApiError when the cluster does not answer."""
+    try:
+        job_id = int(job_id)
+    except (TypeError, ValueError):
+        raise Http404("No such job.") from None
+    if job_id < 0 or not _URL_NAME.match(cluster_slug or ""):
+        raise Http404("No such job.")
+    cluster = cluster_list(enabled_only=True).filter(slug=cluster_slug).first()
+    if cluster is None:
+        raise Http404("No such job.")
+    try:
+        job = client_for(cluster).get_job(job_id)
+    except GanetiApiError as exc:
+        if exc.code == 404:  # before Ganeti 3.0 an unknown job is a 404
+            raise Http404("No such job.") from None
+        raise
+    if job.get("ops") is None and job.get("received_ts") is None:  # 3.0: an unknown job has every field null
+        raise Http404("No such job.")
+    return cluster, job
+
+
+def instance_popup(user, cluster_slug: str, name: str) -> dict:
+    """What the helpdesk popup shows of an instance: the instance (snapshot), its owners as users
+    (with e-mail and name) and groups, the application it came from and its organization, the action
+    lock. Http404 like instance_or_404."""
+    cluster, instance = instance_or_404(user, cluster_slug, name)
+    meanings = instance.meanings
+    users = list(get_user_model().objects.filter(username__in=meanings.users).order_by("username"))
+    known = {found.username for found in users}
+    application = None
+    if meanings.application_id is not None:
+        application = (InstanceApplication.objects.select_related("organization", "applicant")
+                       .filter(pk=meanings.application_id).first())
+    organization = application.organization if application and application.organization else None
+    return {
+        "cluster": cluster, "instance": instance, "users": users,
+        "unknown_users": sorted(meanings.users - known), "groups": sorted(meanings.groups),
+        "application": application, "organization": organization,
+        "organization_tag": meanings.organization, "services": sorted(meanings.services),
+        "pending_job": instance_pending_job(cluster, name),
+    }
+# -- end clusters, nodes, jobs (H7a)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from apply.images import UnknownOperatingSystem, operating_systems, os_create_params
+from apply.images import invalidate as os_catalogue_invalidate  # clear_caches (H7a)
 from apply.models import InstanceApplication
 from apply.services import ssh_keys_url
 from auditlog.models import AuditAction
@@ -473,3 +474,29 @@ def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitel
                                     call=lambda client: client.migrate_instance(name, mode="live")))
         result["migrated"] = True
     return result
+
+
+# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+
+__all__ += ["cluster_refresh", "clear_caches"]
+
+
+def cluster_refresh(*, cluster: Cluster) -> None:
+    """The cluster info page's Refresh: every snapshot of the cluster (its /2/info too) is fetched
+    again before it is next served."""
+    inventory.invalidate(cluster)
+
+
+def clear_caches() -> int:
+    """Clear cache (superusers): every snapshot of every cluster, disabled ones too, is fetched again
+    before it is next served; the OS image catalogue, the clusters' OS lists (/2/os) and the /2/info
+    the application forms read are forgotten. Returns the number of clusters."""
+    clusters = list(Cluster.objects.all())
+    for cluster in clusters:
+        inventory.invalidate(cluster)
+    # The keys of ganeti.selectors.cluster_os_variants and apply.selectors.cluster_info.
+    cache.delete_many([key for cluster in clusters
+                       for key in (f"cluster-os:{cluster.pk}", f"apply:cluster-info:{cluster.pk}")])
+    os_catalogue_invalidate()
+    return len(clusters)
+# -- end clusters, nodes, jobs (H7a)

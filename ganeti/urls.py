@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import changes, instances
+from .views import changes, clusters, instances, jobs
 
 app_name = "ganeti"
 
@@ -28,4 +28,16 @@ urlpatterns = [
     path(_instance + "lock/", changes.instance_lock, name="instance_lock"),
     path(_instance + "isolate/", changes.instance_isolate, name="instance_isolate"),
     # -- end instance changes (H4b)
+    # -- clusters, nodes, jobs (H7a)
+    path("cluster/detail/", clusters.cluster_detail_page, name="cluster_detail"),
+    path("cluster/detail/json/", clusters.cluster_detail_json, name="cluster_detail_json"),
+    path("cluster/detail/refresh/", clusters.cluster_refresh_view, name="cluster_refresh"),
+    path("cluster/nodes/", clusters.nodes, name="nodes"),
+    path("cluster/jnodes/", clusters.nodes_json, name="nodes_json"),
+    path("cluster/popup/", clusters.instance_popup_view, name="instance_popup"),
+    path("cluster/jobdetails/", jobs.job_detail_view, name="job_detail"),
+    path("jobs/", jobs.jobs, name="jobs"),
+    path("jobs/json/", jobs.jobs_json, name="jobs_json"),
+    path("clearcache/", clusters.clear_cache, name="clear_cache"),
+    # -- end clusters, nodes, jobs (H7a)
 ]

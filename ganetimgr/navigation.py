@@ -63,11 +63,24 @@ def _idle_accounts(user) -> bool:
     return can_view_idle_accounts(user)
 
 
+# -- clusters, nodes, jobs (H7a)
+def _infrastructure(user) -> bool:
+    from ganeti.permissions import can_view_infrastructure  # as above: the sidebar loads before the apps
+
+    return can_view_infrastructure(user)
+# -- end clusters, nodes, jobs (H7a)
+
+
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
     MenuItem(_("Applications"), "apply:application_list", "inbox", _application_reviewers, _pending_applications),
     MenuItem(_("History"), "auditlog:history", "clock-history", _everyone),
+    # -- clusters, nodes, jobs (H7a)
+    MenuItem(_("Cluster info"), "ganeti:cluster_detail", "hdd-stack", _infrastructure),
+    MenuItem(_("Nodes"), "ganeti:nodes", "pc-display", _infrastructure),
+    MenuItem(_("Jobs"), "ganeti:jobs", "list-task", _infrastructure),
+    # -- end clusters, nodes, jobs (H7a)
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),

@@ -322,6 +322,11 @@ WHITELIST_IP_MAX_SUBNET_V6 = env_int("WHITELIST_IP_MAX_SUBNET_V6", 64, minimum=0
 CDROM_IMAGE_HOSTS = env_list("CDROM_IMAGE_HOSTS", [])
 # Audit log (H4a): helpdesk and superusers see everyone's entries of this many days (0: all).
 AUDIT_ENTRIES_LAST_X_DAYS = env_int("AUDIT_ENTRIES_LAST_X_DAYS", 30, minimum=0)
+# Clusters, nodes, jobs (H7a): node names on the nodes page link to SERVER_MONITORING_URL/<node> when
+# set (e.g. a servermon); the jobs page reloads its table every JOBS_PAGE_REFRESH_SECONDS.
+SERVER_MONITORING_URL = env_str("SERVER_MONITORING_URL", "").rstrip("/")
+JOBS_PAGE_REFRESH_SECONDS = env_int("JOBS_PAGE_REFRESH_SECONDS", 60, minimum=5)
+# -- end clusters, nodes, jobs (H7a)
 
 # -- Instance applications (apply/) ----------------------------------------------------------------
 # The site's address as clusters and mail readers reach it: links in mails, and the URL a new VM

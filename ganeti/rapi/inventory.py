@@ -1,6 +1,6 @@
 """Per-cluster snapshots of what the clusters hold, kept in the cache (Redis), read by every page.
 
-One bulk RAPI call per cluster and kind (instances, nodes, groups, networks, jobs) makes a snapshot,
+One bulk RAPI call per cluster and kind (instances, nodes, groups, networks, jobs, info) makes a snapshot,
 stored compressed with the time it was taken. Reading:
 - a snapshot younger than INVENTORY_FRESH_SECONDS is served as it is;
 - an older one, up to INVENTORY_STALE_SECONDS, is served while one refresh runs in the background
@@ -74,6 +74,8 @@ FETCHERS: dict[str, Callable[[Any], list]] = {
     # Bulk jobs carry every submitted opcode in full; the list needs their ids only.
     "jobs": lambda client: [{**job, "ops": [op.get("OP_ID") for op in job.get("ops") or []]}
                             for job in client.get_jobs(bulk=True)],
+    # /2/info, as a one-row snapshot (H7a: the cluster info page): cached, refreshed, reported as the others.
+    "info": lambda client: [client.get_info()],
 }
 KINDS = tuple(FETCHERS)
 # Rows are kept this long after their fetch so that a cluster that stops answering still shows
@@ -153,9 +155,9 @@ def nodes(clusters=None) -> InventoryResult:
 
 
 def rows(kind: str, clusters=None) -> InventoryResult:
-    """Rows of groups, networks or jobs as RAPI gives them, each with a "cluster" key (a ClusterRef).
-    They are shared between requests: do not modify them."""
-    if kind not in ("groups", "networks", "jobs"):
+    """Rows of groups, networks, jobs or info (one row: /2/info) as RAPI gives them, each with a
+    "cluster" key (a ClusterRef). They are shared between requests: do not modify them."""
+    if kind not in ("groups", "networks", "jobs", "info"):
         raise ValueError(f"no row inventory of {kind!r}")
     return _collect(kind, clusters)
 
