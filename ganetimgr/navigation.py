@@ -76,6 +76,7 @@ MENU: list[MenuItem] = [
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
     MenuItem(_("Applications"), "apply:application_list", "inbox", _application_reviewers, _pending_applications),
     MenuItem(_("History"), "auditlog:history", "clock-history", _everyone),
+    MenuItem(_("Statistics"), "stats:index", "bar-chart-line", _everyone),  # statistics (H7c)
     # -- clusters, nodes, jobs (H7a)
     MenuItem(_("Cluster info"), "ganeti:cluster_detail", "hdd-stack", _infrastructure),
     MenuItem(_("Nodes"), "ganeti:nodes", "pc-display", _infrastructure),

@@ -11,12 +11,14 @@ admin.site.site_title = _("ganetimgr administration")
 admin.site.login = views.admin_login
 
 urlpatterns = [
+    # -- statistics (H7c): /stats/... and /instances/stats/json/, before ganeti's instances/<cluster>/<instance>/
+    path("", include("stats.urls")),
+    # -- end statistics (H7c)
     path("", include("ganeti.urls")),
     path("user/", include("accounts.urls")),
     path("application/", include("apply.urls")),
     path("history/", include("auditlog.urls")),
     path("notifications/", include("notifications.urls")),
-    path("stats/", include("stats.urls")),
     path("setlang/", login_not_required(set_language), name="setlang"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
