@@ -8,6 +8,7 @@ __all__ = [
     "directory_may_log_into",
     "can_change_email_here",
     "can_change_password_here",
+    "can_view_user_info",
 ]
 
 
@@ -34,3 +35,9 @@ def can_change_email_here(user) -> bool:
 def can_change_password_here(user) -> bool:
     """Local accounts with a password; directory accounts' passwords are the directory's."""
     return user.has_usable_password() and not selectors.is_directory_account(user)
+
+
+def can_view_user_info(user) -> bool:
+    """The user and group info pages: helpdesk (may view all instances) and superusers."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and (user.is_superuser or user.has_perm("ganeti.view_instances")))

@@ -71,6 +71,14 @@ def _infrastructure(user) -> bool:
 # -- end clusters, nodes, jobs (H7a)
 
 
+# -- notifications (H7b)
+def _notifiers(user) -> bool:
+    from notifications.permissions import can_notify  # as above: the sidebar loads before the apps
+
+    return can_notify(user)
+# -- end notifications (H7b)
+
+
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
@@ -82,6 +90,9 @@ MENU: list[MenuItem] = [
     MenuItem(_("Nodes"), "ganeti:nodes", "pc-display", _infrastructure),
     MenuItem(_("Jobs"), "ganeti:jobs", "list-task", _infrastructure),
     # -- end clusters, nodes, jobs (H7a)
+    # -- notifications (H7b)
+    MenuItem(_("Notifications"), "notifications:compose", "envelope", _notifiers),
+    # -- end notifications (H7b)
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),

@@ -1,5 +1,13 @@
-"""URLs of the notifications app (mounted in ganetimgr/urls.py); its pages come with their feature."""
+"""URLs of the notifications app (mounted at /notifications/ in ganetimgr/urls.py)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.compose, name="compose"),
+    path("usergrps/", views.recipient_lookup, name="lookup"),
+    path("archive/<int:pk>/", views.archive_detail, name="archive_detail"),
+]
