@@ -11,3 +11,13 @@ EXCLUDED_TAGS = frozenset({"debug", "load", "url", "csrf_token"})
 
 register.tags.update({name: tag for name, tag in defaulttags.register.tags.items() if name not in EXCLUDED_TAGS})
 register.filters.update(defaultfilters.register.filters)
+
+
+@register.filter(is_safe=True, needs_autoescape=True)
+def join(value, arg, autoescape=True):
+    """Django's join, for items that are not strings: {{ instances|join:", " }} lists the names."""
+    try:
+        items = [str(item) for item in value]
+    except TypeError:  # not a list: what Django's join gives back
+        return value
+    return defaultfilters.join(items, arg, autoescape=autoescape)
