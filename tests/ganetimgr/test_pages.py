@@ -81,8 +81,9 @@ def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     user.save()
     assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
-    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/", "/admin/ganeti/cluster/",
-                                     "/admin/ganeti/network/", "/user/idle/", "/admin/"]
+    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/",
+                                     "/notifications/",  # notifications (H7b)
+                                     "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
 
 
 def test_language_switch_is_a_post_that_sticks(client, user):
