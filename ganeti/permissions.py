@@ -103,6 +103,21 @@ def can_view_audit_log(user) -> bool:
     return can_view_all_instances(user)
 
 
+# -- graphs (H7c) ----------------------------------------------------------------------------------
+__all__ += ["can_view_all_graphs", "can_view_instance_graphs"]
+
+
+def can_view_all_graphs(user) -> bool:
+    """Graphs of any instance and the batch graphs pages: superusers and perm ganeti.view_all_graphs."""
+    return _active(user) and (user.is_superuser or user.has_perm("ganeti.view_all_graphs"))
+
+
+def can_view_instance_graphs(user, instance) -> bool:
+    """An instance's CPU and network graphs: its owners (user or group tag) and can_view_all_graphs."""
+    return is_owner(user, instance) or can_view_all_graphs(user)
+# -- end graphs (H7c)
+
+
 def instance_capabilities(user, instance) -> dict[str, bool]:
     """What templates use to draw buttons."""
     user = getattr(user, "_wrapped", user) if _active(user) else user  # request.user: its object, once

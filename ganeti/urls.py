@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import changes, clusters, instances, jobs
+from .views import graphs  # graphs (H7c)
 
 app_name = "ganeti"
 
@@ -28,6 +29,11 @@ urlpatterns = [
     path(_instance + "lock/", changes.instance_lock, name="instance_lock"),
     path(_instance + "isolate/", changes.instance_isolate, name="instance_isolate"),
     # -- end instance changes (H4b)
+    # -- graphs (H7c)
+    path("graph/all/", graphs.graphs_all, name="graphs_all"),
+    path("graph/<str:cluster>/instances/", graphs.cluster_graphs, name="cluster_graphs"),
+    path("graph/<str:cluster>/<str:instance>/<str:graph_type>/", graphs.instance_graph, name="instance_graph"),
+    # -- end graphs (H7c)
     # -- clusters, nodes, jobs (H7a)
     path("cluster/detail/", clusters.cluster_detail_page, name="cluster_detail"),
     path("cluster/detail/json/", clusters.cluster_detail_json, name="cluster_detail_json"),

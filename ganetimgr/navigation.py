@@ -6,6 +6,7 @@ Later features add their entries here; the template only draws what menu_for() r
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings  # statistics, graphs, news (H7c)
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +80,18 @@ def _notifiers(user) -> bool:
 # -- end notifications (H7b)
 
 
+# -- statistics, graphs, news (H7c)
+def _graphs(user) -> bool:
+    from ganeti.permissions import can_view_all_graphs  # as above: the sidebar loads before the apps
+
+    return bool(settings.COLLECTD_URL) and can_view_all_graphs(user)
+
+
+def _news(user) -> bool:
+    return bool(settings.BRANDING.get("FEED_URL"))
+# -- end statistics, graphs, news (H7c)
+
+
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "ganeti:home", "house", _everyone),
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
@@ -90,6 +103,7 @@ MENU: list[MenuItem] = [
     MenuItem(_("Nodes"), "ganeti:nodes", "pc-display", _infrastructure),
     MenuItem(_("Jobs"), "ganeti:jobs", "list-task", _infrastructure),
     # -- end clusters, nodes, jobs (H7a)
+    MenuItem(_("Graphs"), "ganeti:graphs_all", "graph-up", _graphs),  # graphs (H7c)
     # -- notifications (H7b)
     MenuItem(_("Notifications"), "notifications:compose", "envelope", _notifiers),
     # -- end notifications (H7b)

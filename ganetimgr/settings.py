@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # -- site content (H7c): flatpages (Info, Terms of Service, FAQ) need sites
+    "django.contrib.sites",
+    "django.contrib.flatpages",
+    # -- end site content (H7c)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ganetimgr",
@@ -79,6 +83,10 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # -- site content (H7c): a 404 whose path is a flatpage's shows the flatpage. Unresolved paths never
+    # reach LoginRequiredMiddleware's view check, so flatpages are public (unless one says otherwise).
+    "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # -- end site content (H7c)
     # Last, as django-axes asks: answers a locked-out login with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -371,11 +379,34 @@ BRANDING = {
     "MOTTO": env_str("BRANDING_MOTTO", _("Virtual machines on Ganeti clusters")),
     "LOGO": "ganetimgr/img/logo.svg",
     "FAVICON": "ganetimgr/img/favicon.svg",
-    "SERVICE_PROVIDED_BY": {"NAME": env_str("BRANDING_PROVIDER_NAME"), "URL": env_str("BRANDING_PROVIDER_URL")},
-    "FOOTER_TEXT": "",
+    # -- site content (H7c): SOCIAL_NETWORKS is a list of {"NAME", "URL", "ICON"} (a Bootstrap Icons name,
+    # e.g. "mastodon"), shown in the footer.
+    "SERVICE_PROVIDED_BY": {"NAME": env_str("BRANDING_PROVIDER_NAME"), "URL": env_str("BRANDING_PROVIDER_URL"),
+                            "SOCIAL_NETWORKS": []},
+    "FOOTER_TEXT": env_str("BRANDING_FOOTER_TEXT"),
+    # A template (path under a templates directory) included at the end of every page, e.g. analytics.
+    "ANALYTICS_FILE_PATH": env_str("BRANDING_ANALYTICS_FILE_PATH"),
+    # -- end site content (H7c)
     # An RSS/Atom feed whose latest entries the login page shows (read server-side, cached).
     "FEED_URL": env_str("BRANDING_FEED_URL"),
 }
+# -- graphs, site content (H7c)
+# Instance graphs are PNGs of an external grapher (e.g. GRNET's vima-grapher) at
+# COLLECTD_URL/<instance>/<cpu-ts|net-ts>.png/<start>,<end>[/eth<N>]; empty: no graphs. Any failure
+# shows NODATA_IMAGE instead (a path under static/, or an absolute file path).
+COLLECTD_URL = env_str("COLLECTD_URL").rstrip("/")
+NODATA_IMAGE = env_str("NODATA_IMAGE", "ganetimgr/img/nodata.png")
+GRAPH_TIMEOUT = env_int("GRAPH_TIMEOUT", 5, minimum=1)
+# Flatpages linked from the top bar (FAQ) and the footer (Info, Terms of Service), at
+# /about/<info|terms-of-service|faq>/<language>/ (`manage.py loaddata flatpages` installs them).
+FLATPAGES = {"INFO": env_bool("FLATPAGES_INFO", True), "TOS": env_bool("FLATPAGES_TOS", True),
+             "FAQ": env_bool("FLATPAGES_FAQ", True)}
+SITE_ID = 1
+# An issue collector script (e.g. Jira's) loaded on every page for logged-in users; it finds its
+# parameters, the user and the instance of an instance page in the JSON block #helpdesk-integration.
+HELPDESK_INTEGRATION_JAVASCRIPT_URL = env_str("HELPDESK_INTEGRATION_JAVASCRIPT_URL")
+HELPDESK_INTEGRATION_JAVASCRIPT_PARAMS: dict = {}
+# -- end graphs, site content (H7c)
 
 # --------------------------------------------------------------------------------------------------
 # Operator overrides, last.

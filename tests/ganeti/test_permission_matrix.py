@@ -68,7 +68,14 @@ MATRIX = [
     # the e-mailed link, made anew for each role by the owner (alice): only she may use it
     ("instance_action_confirm", "GET", statuses(LOGIN, 404, 200, 403, 403, 403), None),
     ("instance_action_confirm", "POST", statuses(LOGIN, 404, 302, 403, 403, 403), "job"),
+    # -- graphs (H7c): helpdesk sees the instance but not its graphs (no perm view_all_graphs); without
+    # COLLECTD_URL the allowed roles get the NODATA image
+    ("instance_graph", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    ("instance_graph", "POST", NOT_ALLOWED, None),
+    # -- end graphs (H7c)
 ]
+# Routes that take more than the cluster and the instance: the rest of their arguments (H7c).
+EXTRA_ARGS = {"instance_graph": ["cpu-ts"]}
 
 # Routes whose pattern names no cluster/instance but a confirmation token: also instance-scoped.
 TOKEN_ROUTES = {"instance_action_confirm"}
@@ -119,7 +126,7 @@ def fresh():
 def test_matrix(client, cluster, roles, route, method, expected, effect):
     sim, cluster = cluster
     name = names(sim)[4]  # owned by alice (user tag) and by the group staff
-    target = None if route in TOKEN_ROUTES else reverse(f"ganeti:{route}", args=[cluster.slug, name])
+    target = None if route in TOKEN_ROUTES else reverse(f"ganeti:{route}", args=[cluster.slug, name, *EXTRA_ARGS.get(route, [])])
     for role in ROLES:
         if route in PREPARE:
             PREPARE[route](sim, name)
