@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from registration.models import SupervisedRegistrationProfile
 
+from apply.selectors import applications_of  # user and group info (H7b)
+from ganeti.rapi import inventory  # user and group info (H7b)
+
 from .models import SshKey, UserProfile
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "registration_approval_deadline",
     "is_directory_account",
     "SESSION_LOGIN_AT",
+    "user_info",
+    "group_info",
 ]
 
 logger = logging.getLogger(__name__)
@@ -137,3 +142,33 @@ def session_seconds_left(request) -> int | None:
     if login_at is None:
         return settings.SESSION_COOKIE_AGE
     return max(0, int(login_at + settings.SESSION_COOKIE_AGE - time.time()))
+
+
+# -- user and group info (H7b) ---------------------------------------------------------------------
+
+INFO_APPLICATIONS = 50
+
+
+def user_info(user) -> dict:
+    """What the helpdesk's user page shows: the profile, groups, latest applications, SSH keys, and the
+    instances the user owns (directly or through a group) on every cluster, with the clusters that failed."""
+    instances = inventory.instances(user=user)
+    return {
+        "profile": UserProfile.objects.filter(user=user).first(),
+        "groups": list(user.groups.order_by("name")),
+        "applications": list(applications_of(user)[:INFO_APPLICATIONS]),
+        "ssh_keys": list(ssh_keys_of(user)),
+        "instances": sorted(instances.items, key=lambda i: (i.name, i.cluster.slug)),
+        "errors": instances.errors,
+    }
+
+
+def group_info(group) -> dict:
+    """The helpdesk's group page: the members, and the instances the group owns (by a group tag)."""
+    instances = inventory.instances()
+    return {
+        "members": list(group.user_set.order_by("username")),
+        "instances": sorted((i for i in instances.items if group.name in i.meanings.groups),
+                            key=lambda i: (i.name, i.cluster.slug)),
+        "errors": instances.errors,
+    }

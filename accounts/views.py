@@ -3,12 +3,14 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth import get_user_model  # user and group info (H7b)
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import Group  # user and group info (H7b)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -285,3 +287,24 @@ def idle_accounts(request):
     page = Paginator(selectors.idle_users(), IDLE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/idle_accounts.html",
                   {"page": page, "days": settings.IDLE_ACCOUNT_NOTIFICATION_DAYS})
+
+
+# --------------------------------------------------------------------------------------------------
+# User and group info (helpdesk) (H7b)
+# --------------------------------------------------------------------------------------------------
+
+
+@require_safe
+def user_info(request, name: str):
+    if not permissions.can_view_user_info(request.user):
+        raise PermissionDenied
+    person = get_object_or_404(get_user_model(), username=name)
+    return render(request, "accounts/user_info.html", {"person": person, **selectors.user_info(person)})
+
+
+@require_safe
+def group_info(request, name: str):
+    if not permissions.can_view_user_info(request.user):
+        raise PermissionDenied
+    group = get_object_or_404(Group, name=name)
+    return render(request, "accounts/group_info.html", {"group": group, **selectors.group_info(group)})

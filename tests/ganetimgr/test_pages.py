@@ -74,14 +74,14 @@ def sidebar_links(client):
 
 def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     client.force_login(user)
-    assert sidebar_links(client) == ["/", "/application/apply/", "/history/"]
+    assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/stats/"]
     user.user_permissions.add(Permission.objects.get(codename="view_cluster"))
-    assert sidebar_links(client) == ["/", "/application/apply/", "/history/"]  # the admin would refuse a user who is not staff
+    assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/stats/"]  # the admin would refuse a user who is not staff
     user.is_staff = True
     user.save()
-    assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/admin/ganeti/cluster/", "/admin/"]
+    assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/stats/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
-    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/",
+    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/", "/stats/",  # statistics (H7c)
                                      "/notifications/",  # notifications (H7b)
                                      "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
 
