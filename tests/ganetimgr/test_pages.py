@@ -82,8 +82,17 @@ def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/stats/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
     assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/", "/stats/",  # statistics (H7c)
+                                     "/cluster/detail/", "/cluster/nodes/", "/jobs/",  # clusters, nodes, jobs (H7a)
                                      "/notifications/",  # notifications (H7b)
                                      "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
+    # -- clusters, nodes, jobs (H7a): a helpdesk user (perm view_instances) gets cluster info, nodes and jobs
+    user.is_staff = False
+    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_instances"))
+    client.force_login(user)
+    links = sidebar_links(client)
+    assert links[links.index("/stats/") + 1:links.index("/stats/") + 4] == ["/cluster/detail/", "/cluster/nodes/", "/jobs/"]
+    # -- end clusters, nodes, jobs (H7a)
 
 
 def test_language_switch_is_a_post_that_sticks(client, user):
