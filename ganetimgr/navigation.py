@@ -110,6 +110,7 @@ MENU: list[MenuItem] = [
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),
+    MenuItem(_("News"), "news", "newspaper", _news),  # news (H7c)
     MenuItem(_("Administration"), "admin:index", "gear", _staff),
 ]
 

@@ -21,5 +21,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("setlang/", login_not_required(set_language), name="setlang"),
     path("health/", views.health, name="health"),
+    path("news/", views.news, name="news"),  # news (H7c)
     path("admin/", admin.site.urls),
 ]

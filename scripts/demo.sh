@@ -50,6 +50,11 @@ trap 'shutdown $?' EXIT     # a failed step (set -e) stops what already runs
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
+# -- site content (H7c): the Info, Terms of Service and FAQ flatpages, unless some exist already
+if [ "$("$PY" manage.py shell -v0 -c 'from django.contrib.flatpages.models import FlatPage; print(FlatPage.objects.count())')" = 0 ]; then
+    "$PY" manage.py loaddata -v0 flatpages
+fi
+# -- end site content (H7c)
 CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accounts.json")
 
 start_redis "$REDIS_PORT" "$VAR/redis"
