@@ -16,7 +16,8 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     submit_login(page, "root", "root-secret-pw")
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
     expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
-        ["Home", "Apply", "Applications", "History", "Clusters", "Networks", "Idle accounts", "Administration"])
+        ["Home", "Apply", "Applications", "History", "Notifications",  # notifications (H7b)
+         "Clusters", "Networks", "Idle accounts", "Administration"])
 
     page.locator("#language-menu").click()
     page.get_by_role("button", name="Ελληνικά").click()
