@@ -149,8 +149,8 @@ class JobQueue:
                 job.received_ts = timestamp(received)
                 for entry in op["reason"]:  # submitted then, not now
                     entry[2] = int(received * 1e9)
-                roll = rng.random()
-                if roll < 0.04:  # canceled while queued: never started
+                # every 7th job fails and every 23rd is canceled, so that even a few jobs show both
+                if index % 23 == 11:  # canceled while queued: never started
                     job.status, job.opstatus = "canceled", ["canceled"]
                     job.opresult = ["Job canceled by request"]
                     job.end_ts = timestamp(received + rng.uniform(0.1, 2))
@@ -158,7 +158,7 @@ class JobQueue:
                     started = received + rng.uniform(0.05, 0.5)
                     ended = started + rng.uniform(0.3, 1.6)
                     job.start_ts, job.end_ts = timestamp(started), timestamp(ended)
-                    error = self._seed_error(kind, name, rng, nodes) if roll < 0.16 else None
+                    error = self._seed_error(kind, name, rng, nodes) if index % 7 == 3 else None
                     op["reason"].append(["gnt:opcode:%s" % op_id[3:].lower(), "job=%d;index=0" % job.id,
                                          int(received * 1e9)])
                     if error:

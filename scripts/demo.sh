@@ -69,7 +69,7 @@ fi
     > "$SIM_DIR/users")
 "$PY" -m ganetisim --port "$SIM_PORT" --tls --tls-cert "$SIM_DIR/rapi.pem" --users-file "$SIM_DIR/users" \
     --require-authentication --state "$SIM_DIR/state.json" --cluster-name demo.ganeti.test \
-    --nodes 3 --instances 30 --owners demo >> "$VAR/log/ganetisim.log" 2>&1 &
+    --nodes 3 --instances 30 --owners demo --jobs 40 >> "$VAR/log/ganetisim.log" 2>&1 &  # --jobs: a queue to show (H7a)
 register_service $! ganetisim TERM "$VAR/log/ganetisim.log"
 wait_port "$SIM_PORT" ganetisim
 "$PY" manage.py demo_cluster --hostname 127.0.0.1 --port "$SIM_PORT" --username "$SIM_USER" \

@@ -198,6 +198,20 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demo
     assert f"https://127.0.0.1:{ports[3]}/" in banner
     instances = rapi_get(ports[3], "/2/instances?bulk=1", password)
     assert len(instances) == 30
+
+    # -- clusters, nodes, jobs (H7a): the helpdesk account sees the jobs, a failed one with Ganeti's reason
+    helpdesk = re.search(r"^helpdesk login: (\S+) / (\S+)$", banner, re.M)
+    assert helpdesk, banner
+    as_helpdesk = Browser(base)
+    assert as_helpdesk.log_in(*helpdesk.groups())[0] == 302
+    status, _headers, page = as_helpdesk.get("/jobs/json/?status=error")
+    failed = json.loads(page)["rows"]
+    assert status == 200 and failed, page
+    status, _headers, page = as_helpdesk.get(failed[0]["detail_url"])
+    assert status == 200 and 'id="job-failure"' in page
+    assert as_helpdesk.get("/cluster/detail/?cluster=demo")[0] == 200
+    assert as_user.get("/jobs/")[0] == 403
+    # -- end clusters, nodes, jobs (H7a)
     assert any("ganetimgr:user:demo" in i["tags"] for i in instances)
     assert any(not i["tags"] for i in instances)
     assert rapi_get(ports[3], "/2/instances", password=None) == 401  # Debian's --require-authentication
