@@ -23,8 +23,22 @@
     return {callbacks: {title: function (items) { return items.length ? day(items[0].parsed.x) : ""; }}};
   }
 
+  var DAY = 86400000;
+  var today = Math.floor(Date.now() / DAY) * DAY;
+
+  // A cumulative curve starts from 0 the day before its first point (a week ago at the latest, so
+  // that the axis spans days) and goes on to today.
+  function cumulative(points) {
+    if (!points.length) { return []; }
+    var data = [{x: Math.min(points[0].time - DAY, today - 7 * DAY), y: 0}];
+    points.forEach(function (p) { data.push({x: p.time, y: p.count}); });
+    var last = points[points.length - 1];
+    if (last.time < today) { data.push({x: today, y: last.count}); }
+    return data;
+  }
+
   function series(label, points, colour) {
-    return {label: label, data: points.map(function (p) { return {x: p.time, y: p.count}; }),
+    return {label: label, data: cumulative(points),
             borderColor: colour, backgroundColor: colour, stepped: true, pointRadius: points.length > 60 ? 0 : 2};
   }
 
