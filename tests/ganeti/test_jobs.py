@@ -109,7 +109,7 @@ def test_a_failed_jobs_details_say_why_in_words(client, clusters, sims, helpdesk
     assert fragment.status_code == 200 and "<html" not in body
     assert 'id="job-failure"' in body and "A prerequisite is not met" in body
     assert message.replace("'", "&#x27;") in body and f"({code})" in body
-    assert "&quot;OP_ID&quot;: &quot;OP_INSTANCE_" in body  # the submitted opcode, as pretty JSON
+    assert "&quot;OP_ID&quot;: &quot;OP_" in body  # the submitted opcode, as pretty JSON
     page = client.get(url).content.decode()
     assert page.count("<html") == 1 and "A prerequisite is not met" in page
 
