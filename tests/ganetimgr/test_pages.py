@@ -217,6 +217,8 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_complete",
     # The new VM fetches its owner's SSH keys without a login: the secret in the URL is the check.
     "apply:instance_ssh_keys",
+    # The news page, like the login page's news, is for anyone (H7c).
+    "news",
 }
 
 
