@@ -16,7 +16,9 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     submit_login(page, "root", "root-secret-pw")
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
     expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
-        ["Home", "Apply", "Applications", "History", "Notifications",  # notifications (H7b)
+        ["Home", "Apply", "Applications", "History",
+         "Cluster info", "Nodes", "Jobs",  # clusters, nodes, jobs (H7a)
+         "Notifications",  # notifications (H7b)
          "Clusters", "Networks", "Idle accounts", "Administration"])
 
     page.locator("#language-menu").click()

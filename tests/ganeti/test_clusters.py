@@ -170,7 +170,7 @@ def test_refresh_needs_the_csrf_token(clusters, helpdesk):
 def test_cluster_info_in_greek(client, clusters, helpdesk):
     client.force_login(helpdesk)
     body = client.get("/cluster/detail/?cluster=c1", **GREEK).content.decode()
-    assert "Πληροφορίες συστοιχίας" in body and "Έκδοση λογισμικού" in body
+    assert "Πληροφορίες συστάδας" in body and "Έκδοση λογισμικού" in body
 
 
 # -- clear cache -----------------------------------------------------------------------------------
