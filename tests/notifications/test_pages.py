@@ -1,7 +1,6 @@
 """Who may use the notification pages, the recipient lookup, the prefill, the archive's pages, and a
 mail server that refuses one recipient."""
 
-import json
 
 import pytest
 from aiosmtpd.controller import Controller
