@@ -140,6 +140,62 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> 
     raise SystemExit("gunicorn did not listen in time")
 
 
+def start_clusters(simulators: list, workdir: Path, count: int, **options) -> None:
+    """`count` ganetisim processes (cluster<i>.bench.test, seed i, `options` as tests/simulator.py takes
+    them), appended to `simulators` as they start (the caller stops them), registered as the only
+    clusters, bench<i>, with pinned certificates."""
+    from ganeti.models import Cluster
+    from ganeti.services import cluster_pin_certificate, cluster_save
+    from tests.simulator import start_simulator
+
+    for index in range(count):
+        simulators.append(start_simulator(workdir, cluster_name=f"cluster{index}.bench.test", seed=index,
+                                          timeout=120, **options))
+    Cluster.objects.all().delete()
+    for index, sim in enumerate(simulators):
+        cluster = cluster_save(cluster=Cluster(hostname="127.0.0.1", port=sim.port, slug=f"bench{index}",
+                                               username="writer"), new_password=sim.users["writer"][0])
+        cluster_pin_certificate(cluster=cluster)
+
+
+def session_cookie(user) -> str:
+    """A Cookie header value logging `user` in (a session made through Django's test client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def start_gunicorn(workdir: Path, workers: int | None = None) -> tuple[subprocess.Popen, int]:
+    """gunicorn with contrib/gunicorn.conf.py (gevent workers) serving the project under the current
+    DJANGO_SETTINGS_MODULE on a free port, once it listens: (process, port)."""
+    from django.db import connections
+
+    from tests.helpers import free_port
+
+    port = free_port()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": str(workdir / "access.log"),
+           "GUNICORN_ERROR_LOG": str(workdir / "error.log"), "GUNICORN_LOG_LEVEL": "warning"}
+    if workers:
+        env["GUNICORN_WORKERS"] = str(workers)
+    connections.close_all()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "contrib/gunicorn.conf.py",
+                               "ganetimgr.wsgi:application"], cwd=PROJECT_DIR, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for_port(port, server)
+    return server, port
+
+
+def stop_gunicorn(server: subprocess.Popen | None) -> None:
+    if server is not None and server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=8)
@@ -172,28 +228,14 @@ def main() -> None:
     from django.contrib.auth.models import Permission, User
     from django.core.cache import cache
     from django.core.management import call_command
-    from django.db import connections
-    from django.test import Client
 
-    from ganeti.models import Cluster
     from ganeti.rapi import inventory
-    from ganeti.services import cluster_pin_certificate, cluster_save
-    from tests.helpers import free_port
-    from tests.simulator import start_simulator
 
     call_command("migrate", verbosity=0)
     simulators = []
     server = None
     try:
-        for index in range(args.clusters):
-            simulators.append(start_simulator(workdir, cluster_name=f"cluster{index}.bench.test", nodes=8,
-                                              instances=args.instances, owners=",".join(OWNERS), seed=index,
-                                              timeout=120))
-        Cluster.objects.all().delete()
-        for index, sim in enumerate(simulators):
-            cluster = cluster_save(cluster=Cluster(hostname="127.0.0.1", port=sim.port, slug=f"bench{index}",
-                                                   username="writer"), new_password=sim.users["writer"][0])
-            cluster_pin_certificate(cluster=cluster)
+        start_clusters(simulators, workdir, args.clusters, nodes=8, instances=args.instances, owners=",".join(OWNERS))
         cache.clear()
         report = inventory.refresh(kinds=("instances", "nodes", "groups", "jobs"))
         failed = {key: outcome for key, outcome in report.items() if not isinstance(outcome, int)}
@@ -203,22 +245,8 @@ def main() -> None:
         helpdesk, _created = User.objects.get_or_create(username=HELPDESK)
         helpdesk.user_permissions.add(Permission.objects.get(codename="view_instances", content_type__app_label="ganeti"))
         owner, _created = User.objects.get_or_create(username=OWNERS[0])
-        cookies = {}
-        for user in (helpdesk, owner):
-            client = Client()
-            client.force_login(user)
-            cookies[user.username] = f"sessionid={client.cookies['sessionid'].value}"
-
-        port = free_port()
-        env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": str(workdir / "access.log"),
-               "GUNICORN_ERROR_LOG": str(workdir / "error.log"), "GUNICORN_LOG_LEVEL": "warning"}
-        if args.workers:
-            env["GUNICORN_WORKERS"] = str(args.workers)
-        connections.close_all()
-        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "contrib/gunicorn.conf.py",
-                                   "ganetimgr.wsgi:application"], cwd=PROJECT_DIR, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_for_port(port, server)
+        cookies = {user.username: session_cookie(user) for user in (helpdesk, owner)}
+        server, port = start_gunicorn(workdir, args.workers)
         total = args.clusters * args.instances
 
         # What a page weighs: the first page, and the same page with no row (its frame).
@@ -257,12 +285,7 @@ def main() -> None:
         load = os.getloadavg()[0]
         in_process = view_times(urls, args.in_process) if args.in_process else []
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_gunicorn(server)
         for sim in simulators:
             sim.stop()
 
