@@ -158,6 +158,33 @@ def start_clusters(simulators: list, workdir: Path, count: int, **options) -> No
         cluster_pin_certificate(cluster=cluster)
 
 
+def measure_in_turn(port: int, urls, cookies: dict, args) -> list[tuple[str, float]]:
+    """(label, requests/s) of each (label, path, username) of `urls`, measured in turn for args.rounds
+    rounds of args.seconds (args.warmup before the first), so that a change in the machine's load
+    touches every URL alike."""
+    counts = {label: [0, 0.0] for label, _path, _user in urls}
+    for round_number in range(args.rounds):
+        for label, path, username in urls:
+            requests, elapsed = rate(port, path, cookies[username], seconds=args.seconds,
+                                     concurrency=args.concurrency, warmup=args.warmup if round_number == 0 else 0)
+            counts[label][0] += requests
+            counts[label][1] += elapsed
+    return [(label, requests / elapsed) for label, (requests, elapsed) in counts.items()]
+
+
+def print_rates(measured, in_process, repeat: int, goal: str = "") -> None:
+    """The rates of measure_in_turn() against the first (the trivial view), and view_times()'s medians."""
+    baseline = measured[0][1]
+    for label, value in measured:
+        ratio = "" if label.startswith("trivial") else f"  = {value / baseline:.2f} x trivial{goal}"
+        print(f"  {label:42s} {value:8.0f} req/s{ratio}")
+    if in_process:
+        print(f"  in this process, one open database connection (median of {repeat}):")
+        for label, milliseconds in in_process:
+            ratio = "" if label.startswith("trivial") else f"  = {in_process[0][1] / milliseconds:.2f} x trivial"
+            print(f"    {label:40s} {milliseconds:8.1f} ms{ratio}")
+
+
 def session_cookie(user) -> str:
     """A Cookie header value logging `user` in (a session made through Django's test client)."""
     from django.test import Client
@@ -274,14 +301,7 @@ def main() -> None:
             ("home page, an owner (1/6 of all)", "/", OWNERS[0]),
         ]
         urls = [url for url in urls if not args.only or args.only in url[0] or url[1] == "/bench/trivial/"]
-        counts = {label: [0, 0.0] for label, _path, _user in urls}
-        for round_number in range(args.rounds):
-            for label, path, username in urls:
-                requests, elapsed = rate(port, path, cookies[username], seconds=args.seconds,
-                                         concurrency=args.concurrency, warmup=args.warmup if round_number == 0 else 0)
-                counts[label][0] += requests
-                counts[label][1] += elapsed
-        measured = [(label, requests / elapsed) for label, (requests, elapsed) in counts.items()]
+        measured = measure_in_turn(port, urls, cookies, args)
         load = os.getloadavg()[0]
         in_process = view_times(urls, args.in_process) if args.in_process else []
     finally:
@@ -293,15 +313,7 @@ def main() -> None:
     print(f"instance pages benchmark: {args.clusters} clusters x {args.instances} instances = {total}, gunicorn "
           f"gevent x {workers} workers, {args.concurrency} keep-alive clients, {args.rounds} rounds of "
           f"{args.seconds:g} s per URL after {args.warmup:g} s of warm-up; load average at the end {load:.1f}")
-    baseline = measured[0][1]
-    for label, value in measured:
-        ratio = "" if label.startswith("trivial") else f"  = {value / baseline:.2f} x trivial (goal >= 0.5)"
-        print(f"  {label:42s} {value:8.0f} req/s{ratio}")
-    if in_process:
-        print(f"  in this process, one open database connection (median of {args.in_process}):")
-        for label, milliseconds in in_process:
-            ratio = "" if label.startswith("trivial") else f"  = {in_process[0][1] / milliseconds:.2f} x trivial"
-            print(f"    {label:40s} {milliseconds:8.1f} ms{ratio}")
+    print_rates(measured, in_process, args.in_process, goal=" (goal >= 0.5)")
     per_row = (len(home) - len(frame)) / 25
     print(f"  home page, first page of {total}:   {len(home):7d} bytes = frame {len(frame)} + 25 rows x "
           f"{per_row:.0f}")

@@ -25,7 +25,9 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.instances import fetch, rate, session_cookie, start_clusters, start_gunicorn, stop_gunicorn, view_times  # noqa: E402
+from bench.instances import (  # noqa: E402
+    fetch, measure_in_turn, print_rates, session_cookie, start_clusters, start_gunicorn, stop_gunicorn, view_times,
+)
 
 HELPDESK = "helen"
 
@@ -86,14 +88,7 @@ def main() -> None:
             ("/jobs/json/?cluster=bench3", "/jobs/json/?cluster=bench3", HELPDESK),
             ("/jobs/ (the page)", "/jobs/", HELPDESK),
         ]
-        counts = {label: [0, 0.0] for label, _path, _user in urls}
-        for round_number in range(args.rounds):
-            for label, path, _username in urls:
-                requests, elapsed = rate(port, path, cookie, seconds=args.seconds, concurrency=args.concurrency,
-                                         warmup=args.warmup if round_number == 0 else 0)
-                counts[label][0] += requests
-                counts[label][1] += elapsed
-        measured = [(label, requests / elapsed) for label, (requests, elapsed) in counts.items()]
+        measured = measure_in_turn(port, urls, {HELPDESK: cookie}, args)
         load = os.getloadavg()[0]
         json_bytes = len(fetch(port, "/jobs/json/", cookie))
         in_process = view_times(urls, args.in_process) if args.in_process else []
@@ -106,14 +101,7 @@ def main() -> None:
     print(f"jobs benchmark: {args.clusters} clusters, {total} jobs, gunicorn gevent x {workers} workers, "
           f"{args.concurrency} keep-alive clients, {args.rounds} rounds of {args.seconds:g} s per URL after "
           f"{args.warmup:g} s of warm-up; load average at the end {load:.1f}")
-    baseline = measured[0][1]
-    for label, value in measured:
-        ratio = "" if label.startswith("trivial") else f"  = {value / baseline:.2f} x trivial"
-        print(f"  {label:42s} {value:8.0f} req/s{ratio}")
-    if in_process:
-        print(f"  in this process, one open database connection (median of {args.in_process}):")
-        for label, milliseconds in in_process:
-            print(f"    {label:40s} {milliseconds:8.1f} ms")
+    print_rates(measured, in_process, args.in_process)
     print(f"  /jobs/json/ first page: {json_bytes} bytes (50 rows)")
 
 

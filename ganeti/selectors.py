@@ -383,13 +383,20 @@ def cluster_detail(cluster) -> ClusterDetail:
 
 
 @dataclass
-class NodePage:
+class ListPage:
+    """One page of nodes or jobs: its rows, the total before filters, the Paginator page, the counters of
+    the filter buttons, the clusters that did not answer, and every enabled cluster (for the filter)."""
+
     rows: list
     total: int
     page: Page
     counts: dict
     errors: list
     clusters: list
+
+
+@dataclass
+class NodePage(ListPage):
     # (cluster pk, group uuid) -> group name
     group_names: dict = field(default_factory=dict)
 
@@ -427,14 +434,8 @@ def node_page(*, query: str = "", cluster_slug: str = "", role: str = "", page=1
                     group_names={(row["cluster"].pk, row.get("uuid")): row.get("name") for row in groups.items})
 
 
-@dataclass
-class JobPage:
-    rows: list
-    total: int
-    page: Page
-    counts: dict
-    errors: list
-    clusters: list
+class JobPage(ListPage):
+    """One page of jobs; `counts` per JOB_FILTERS key."""
 
 
 def _job_sort_key(job) -> tuple:

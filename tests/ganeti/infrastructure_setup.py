@@ -5,6 +5,7 @@ from contextlib import ExitStack
 
 from django.contrib.auth.models import Permission
 
+from tests.helpers import add_cluster
 from tests.simulator import start_simulator
 
 
@@ -26,6 +27,14 @@ def make_helpdesk(django_user_model, username="hal"):
     return helpdesk
 
 
-def reset_faults(sims) -> None:
+def register_clusters(sims) -> list:
+    """The simulators as clusters c0, c1, ... (no fault left by an earlier test)."""
     for sim in sims:
         sim.set_faults(mode=None)
+    return [add_cluster(sim, f"c{index}") for index, sim in enumerate(sims)]
+
+
+def logged_in_helpdesk(client, django_user_model):
+    helpdesk = make_helpdesk(django_user_model)
+    client.force_login(helpdesk)
+    return helpdesk

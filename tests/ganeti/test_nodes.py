@@ -4,8 +4,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.ganeti.infrastructure_setup import make_helpdesk, start_simulators
-from tests.helpers import add_cluster
+from tests.ganeti.infrastructure_setup import logged_in_helpdesk, register_clusters, start_simulators
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration, pytest.mark.usefixtures("empty_inventory")]
 
@@ -26,16 +25,12 @@ def sims(tmp_path_factory):
 
 @pytest.fixture
 def clusters(sims):
-    for sim in sims:
-        sim.set_faults(mode=None)
-    return [add_cluster(sim, f"c{index}") for index, sim in enumerate(sims)]
+    return register_clusters(sims)
 
 
 @pytest.fixture
 def helpdesk(client, django_user_model):
-    helpdesk = make_helpdesk(django_user_model)
-    client.force_login(helpdesk)
-    return helpdesk
+    return logged_in_helpdesk(client, django_user_model)
 
 
 def test_access(client, clusters, user, superuser):
