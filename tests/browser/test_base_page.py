@@ -17,6 +17,7 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
     expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
         ["Home", "Apply", "Applications", "History",
+         "Statistics",  # statistics (H7c; added by H7a so that the list matches the menu)
          "Cluster info", "Nodes", "Jobs",  # clusters, nodes, jobs (H7a)
          "Notifications",  # notifications (H7b)
          "Clusters", "Networks", "Idle accounts", "Administration"])
