@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import changes, instances
+from .views import changes, console, instances
 
 app_name = "ganeti"
 
@@ -28,4 +28,8 @@ urlpatterns = [
     path(_instance + "lock/", changes.instance_lock, name="instance_lock"),
     path(_instance + "isolate/", changes.instance_isolate, name="instance_isolate"),
     # -- end instance changes (H4b)
+    # -- console (H8b)
+    path(_instance + "novnc/", console.instance_console, name="instance_console"),
+    path(_instance + "novnc-proxy/", console.instance_console_token, name="instance_console_token"),
+    # -- end console (H8b)
 ]

@@ -372,6 +372,20 @@ BRANDING = {
     "FEED_URL": env_str("BRANDING_FEED_URL"),
 }
 
+# -- Console (H8b) --------------------------------------------------------------------------------
+# The noVNC console: the page asks for a single-use token (written to Redis, living
+# CONSOLE_TOKEN_SECONDS), and the browser's websocket goes to websockify, which reads the token with
+# ganeti.console_tokens.SingleUseRedis from CONSOLE_TOKEN_REDIS_URL and connects to the node's VNC port.
+# NOVNC_PROXY is websockify's host:port as browsers reach it; empty: the page's own host, at
+# /NOVNC_PATH (nginx passes that path on to websockify). NOVNC_USE_TLS: wss:// to NOVNC_PROXY.
+WEBSOCK_VNC_ENABLED = env_bool("WEBSOCK_VNC_ENABLED", True)
+NOVNC_PROXY = env_str("NOVNC_PROXY")
+NOVNC_USE_TLS = env_bool("NOVNC_USE_TLS", HTTPS)
+NOVNC_PATH = env_str("NOVNC_PATH", "websockify").strip("/")
+CONSOLE_TOKEN_SECONDS = env_int("CONSOLE_TOKEN_SECONDS", 30, minimum=5)
+CONSOLE_TOKEN_REDIS_URL = redis_url("CONSOLE_TOKEN_REDIS_URL", REDIS_URL)
+# -- end Console (H8b)
+
 # --------------------------------------------------------------------------------------------------
 # Operator overrides, last.
 # --------------------------------------------------------------------------------------------------

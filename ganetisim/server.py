@@ -26,7 +26,7 @@ from ganetisim.ops import OPCODE_DEFAULTS, make_opcode
 from ganetisim.query import RESOURCES, QueryError, all_field_definitions, instance_extra, run_query
 
 CONTROL_PREFIX = "/__ganetisim__/"
-FAULT_MODES = (None, "timeout", "error500", "error502", "garbage", "drop")
+FAULT_MODES = (None, "timeout", "error500", "error502", "error503", "garbage", "drop")
 FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"]
 NAME = r"([\w._-]+)"
 TAG_KIND_WORDS = {"instance": "Instance", "node": "Node", "nodegroup": "Group", "network": "Network"}
@@ -554,7 +554,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return  # closes without an answer after holding the client
             if mode == "drop":
                 return
-            if mode in ("error500", "error502"):
+            if mode in ("error500", "error502", "error503"):
                 raise HttpError(int(mode[5:]), None)
             if mode == "garbage":
                 self.send_body(200, b"<html><body>Proxy error: upstream said something odd</body></html>",
