@@ -68,6 +68,12 @@ MATRIX = [
     # the e-mailed link, made anew for each role by the owner (alice): only she may use it
     ("instance_action_confirm", "GET", statuses(LOGIN, 404, 200, 403, 403, 403), None),
     ("instance_action_confirm", "POST", statuses(LOGIN, 404, 302, 403, 403, 403), "job"),
+    # -- console (H8b): the page, and the JSON token (a running instance; the token goes to Redis only)
+    ("instance_console", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    ("instance_console", "POST", NOT_ALLOWED, None),
+    ("instance_console_token", "GET", NOT_ALLOWED, None),
+    ("instance_console_token", "POST", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    # -- end console (H8b)
 ]
 
 # Routes whose pattern names no cluster/instance but a confirmation token: also instance-scoped.
