@@ -65,10 +65,18 @@ INSTALLED_APPS = [
     "registration",
     "axes",
     "django_recaptcha",
+    # -- OAuth2 API (H8a)
+    "oauth2_provider",
+    "corsheaders",
+    "api",
+    # -- end OAuth2 API (H8a)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # OAuth2 API (H8a): before anything that can answer (WhiteNoise, CommonMiddleware), as
+    # django-cors-headers asks; it acts only on CORS_URLS_REGEX.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -371,6 +379,52 @@ BRANDING = {
     # An RSS/Atom feed whose latest entries the login page shows (read server-side, cached).
     "FEED_URL": env_str("BRANDING_FEED_URL"),
 }
+
+# -- OAuth2 API (H8a) ------------------------------------------------------------------------------
+# django-oauth-toolkit at /o/, the API under /instances/list/, /user/details/ and /api/v1/ (api/).
+# Access tokens last OAUTH2_ACCESS_TOKEN_SECONDS (default one day; the original gave ten weeks, which
+# is too long for a token that may sit in a URL); the authorization-code grant also gives a refresh
+# token, valid OAUTH2_REFRESH_TOKEN_SECONDS. The implicit grant and tokens in the `access_token` query
+# parameter are what the original's clients use: allowed unless turned off (README: "The API (OAuth2)").
+OAUTH2_ALLOW_IMPLICIT_GRANT = env_bool("OAUTH2_ALLOW_IMPLICIT_GRANT", True)
+OAUTH2_ALLOW_QUERY_TOKEN = env_bool("OAUTH2_ALLOW_QUERY_TOKEN", True)
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": _("Read your instances and account details"),
+               "write": _("Start, stop and reboot your instances")},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH2_ACCESS_TOKEN_SECONDS", 86400, minimum=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 86400, minimum=60),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # PKCE for every authorization-code client, public or confidential, and S256 only.
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTH2_ALLOW_IMPLICIT_GRANT,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": not OAUTH2_ALLOW_QUERY_TOKEN,
+    # No password grant (a third party would hold the user's password); tokens stored hashed; the
+    # authorization response names its issuer; a replayed refresh token revokes its whole family.
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    # Refuses the grant types the registration form does not offer (api/oauth.py).
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.Validator",
+}
+# The operator's choice for the original's clients, documented in the README: not a deploy warning.
+if OAUTH2_ALLOW_IMPLICIT_GRANT:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W001")
+if OAUTH2_ALLOW_QUERY_TOKEN:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W004")
+# Browser clients on other sites (scheme://host[:port], comma-separated) may call the API and the
+# token endpoint; nobody by default. Cookies are never sent along (the API takes tokens only).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/v1/|instances/list/|user/details/|o/token/|o/revoke_token/)"
+CORS_ALLOW_CREDENTIALS = False
+# -- end OAuth2 API (H8a)
 
 # -- Console (H8b) --------------------------------------------------------------------------------
 # The noVNC console: the page asks for a single-use token (written to Redis, living

@@ -20,4 +20,8 @@ urlpatterns = [
     path("setlang/", login_not_required(set_language), name="setlang"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    # -- OAuth2 API (H8a): django-oauth-toolkit at /o/, the API's own paths (api/urls.py)
+    path("o/", include("api.oauth_urls")),
+    path("", include("api.urls")),
+    # -- end OAuth2 API (H8a)
 ]
