@@ -388,19 +388,18 @@ BRANDING = {
 # parameter are what the original's clients use: allowed unless turned off (README: "The API (OAuth2)").
 OAUTH2_ALLOW_IMPLICIT_GRANT = env_bool("OAUTH2_ALLOW_IMPLICIT_GRANT", True)
 OAUTH2_ALLOW_QUERY_TOKEN = env_bool("OAUTH2_ALLOW_QUERY_TOKEN", True)
+OAUTH2_ACCESS_TOKEN_SECONDS = env_int("OAUTH2_ACCESS_TOKEN_SECONDS", 86400, minimum=60)
+OAUTH2_REFRESH_TOKEN_SECONDS = env_int("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 86400, minimum=60)
+# The four settings above (local settings may change them too) go into it at the end of this file.
 OAUTH2_PROVIDER = {
     "SCOPES": {"read": _("Read your instances and account details"),
                "write": _("Start, stop and reboot your instances")},
     "DEFAULT_SCOPES": ["read"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH2_ACCESS_TOKEN_SECONDS", 86400, minimum=60),
-    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 86400, minimum=60),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # PKCE for every authorization-code client, public or confidential, and S256 only.
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTH2_ALLOW_IMPLICIT_GRANT,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": not OAUTH2_ALLOW_QUERY_TOKEN,
     # No password grant (a third party would hold the user's password); tokens stored hashed; the
     # authorization response names its issuer; a replayed refresh token revokes its whole family.
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
@@ -414,11 +413,6 @@ OAUTH2_PROVIDER = {
     # Refuses the grant types the registration form does not offer (api/oauth.py).
     "OAUTH2_VALIDATOR_CLASS": "api.oauth.Validator",
 }
-# The operator's choice for the original's clients, documented in the README: not a deploy warning.
-if OAUTH2_ALLOW_IMPLICIT_GRANT:
-    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W001")
-if OAUTH2_ALLOW_QUERY_TOKEN:
-    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W004")
 # Browser clients on other sites (scheme://host[:port], comma-separated) may call the API and the
 # token endpoint; nobody by default. Cookies are never sent along (the API takes tokens only).
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
@@ -457,6 +451,20 @@ else:
     except ModuleNotFoundError as exc:
         if exc.name != "ganetimgr.local_settings":
             raise
+
+# -- OAuth2 API (H8a): the token lifetimes and the original clients' ways, as local settings left them.
+# Allowing those is the operator's documented choice (README), not a deploy warning.
+OAUTH2_PROVIDER.update({
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH2_ACCESS_TOKEN_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH2_REFRESH_TOKEN_SECONDS,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTH2_ALLOW_IMPLICIT_GRANT,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": not OAUTH2_ALLOW_QUERY_TOKEN,
+})
+if OAUTH2_ALLOW_IMPLICIT_GRANT:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W001")
+if OAUTH2_ALLOW_QUERY_TOKEN:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W004")
+# -- end OAuth2 API (H8a)
 
 if not SECRET_KEY:
     SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE))
