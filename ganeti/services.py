@@ -25,13 +25,14 @@ from auditlog.services import audit_add_details, audit_record
 from ganetimgr.mail import manager_addresses, send_templated
 from ganetimgr.queue import QueueUnavailable, enqueue
 
+from . import permissions
 from .choices import TlsModeChoices
 from .forms import IMAGE_CHOICE_PREFIX
 from .models import Cluster, InstanceAction, InstanceActionRequest
 from .rapi import inventory
 from .rapi.client import GanetiApiError, fetch_certificate_fingerprint
 from .rapi.connection import client_for
-from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key
+from .selectors import INSTANCE_JOB_LOCK_SECONDS, instance_job_key, instance_pending_job
 
 __all__ = ["cluster_save", "cluster_set_disabled", "cluster_reencrypt_password", "cluster_pin_certificate",
            "cluster_forget_certificate", "instance_job_started", "instance_job_ended",
@@ -145,6 +146,60 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
             logging.getLogger(__name__).warning("%s/%s: needsreboot tag not removed: %s", cluster.slug,
                                                 instance_name, exc)
     return released
+
+
+# -- power actions, shared by the instance pages and the API (H8a) ----------------------------------
+
+__all__ += ["POWER_ACTIONS", "PowerActionRefused", "instance_power_action"]
+
+POWER_ACTIONS = {"startup": AuditAction.STARTUP, "shutdown": AuditAction.SHUTDOWN, "reboot": AuditAction.REBOOT}
+
+
+class PowerActionRefused(Exception):
+    """Why a power action was not submitted. `code`: "not_allowed" (the user may see the instance but
+    not operate it), "admin_locked" (an owner, but an administrator locked it), "already_running"
+    (start of a running instance) or "job_pending" (a job of ours still runs on it); `message` says
+    so to the user."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def instance_power_action(*, request, user, cluster: Cluster, instance, action: str) -> int:
+    """Start, shut down or reboot the live `instance` (selectors.instance_or_404(..., live=True)) for
+    `user`: check the permission (a refusal is audited), refuse a start of a running instance and any
+    action while a job of ours runs, submit the job, audit it and set the action lock. Returns the job
+    id; raises PowerActionRefused, or GanetiApiError when the cluster refuses or does not answer."""
+    audit_action = POWER_ACTIONS[action]
+    name = instance.name
+    if not permissions.can_operate_instance(user, instance):
+        audit_record(request=request, user=user, cluster=cluster, instance_name=name, action=audit_action,
+                     authorized=False, details=_("Refused: not allowed."))
+        if permissions.is_owner(user, instance) and instance.meanings.admin_locked:
+            raise PowerActionRefused("admin_locked", _("An administrator locked this instance."))
+        raise PowerActionRefused("not_allowed", _("You may not operate this instance."))
+    if action == "startup" and instance.is_running:
+        # (Its end would clear needsreboot, though nothing restarted.) The button is disabled for it too.
+        raise PowerActionRefused("already_running", _("%(name)s is running already.") % {"name": name})
+    pending = instance_pending_job(cluster, name)
+    if pending:
+        raise PowerActionRefused(
+            "job_pending", _("Job %(id)s (%(action)s) is still running on this instance; try again when it ends.")
+            % {"id": pending["job_id"], "action": pending["action"]})
+    client = client_for(cluster, user=user)
+    if action == "startup":
+        job_id = client.startup_instance(name)
+    elif action == "shutdown":
+        job_id = client.shutdown_instance(name)
+    else:
+        job_id = client.reboot_instance(name)
+    audit_record(request=request, user=user, cluster=cluster, instance_name=name, action=audit_action, job_id=job_id)
+    instance_job_started(cluster=cluster, instance_name=name, job_id=job_id, action=action, user=user)
+    return job_id
+
+
+# -- end power actions (H8a)
 
 
 # -- instance changes (H4b) ------------------------------------------------------------------------

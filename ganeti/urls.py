@@ -1,7 +1,6 @@
 from django.urls import path
 
-from .views import changes, clusters, instances, jobs
-from .views import graphs  # graphs (H7c)
+from .views import changes, clusters, console, graphs, instances, jobs
 
 app_name = "ganeti"
 
@@ -46,4 +45,8 @@ urlpatterns = [
     path("jobs/json/", jobs.jobs_json, name="jobs_json"),
     path("clearcache/", clusters.clear_cache, name="clear_cache"),
     # -- end clusters, nodes, jobs (H7a)
+    # -- console (H8b)
+    path(_instance + "novnc/", console.instance_console, name="instance_console"),
+    path(_instance + "novnc-proxy/", console.instance_console_token, name="instance_console_token"),
+    # -- end console (H8b)
 ]

@@ -69,10 +69,18 @@ INSTALLED_APPS = [
     "registration",
     "axes",
     "django_recaptcha",
+    # -- OAuth2 API (H8a)
+    "oauth2_provider",
+    "corsheaders",
+    "api",
+    # -- end OAuth2 API (H8a)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # OAuth2 API (H8a): before anything that can answer (WhiteNoise, CommonMiddleware), as
+    # django-cors-headers asks; it acts only on CORS_URLS_REGEX.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -408,6 +416,60 @@ HELPDESK_INTEGRATION_JAVASCRIPT_URL = env_str("HELPDESK_INTEGRATION_JAVASCRIPT_U
 HELPDESK_INTEGRATION_JAVASCRIPT_PARAMS: dict = {}
 # -- end graphs, site content (H7c)
 
+# -- OAuth2 API (H8a) ------------------------------------------------------------------------------
+# django-oauth-toolkit at /o/, the API under /instances/list/, /user/details/ and /api/v1/ (api/).
+# Access tokens last OAUTH2_ACCESS_TOKEN_SECONDS (default one day; the original gave ten weeks, which
+# is too long for a token that may sit in a URL); the authorization-code grant also gives a refresh
+# token, valid OAUTH2_REFRESH_TOKEN_SECONDS. The implicit grant and tokens in the `access_token` query
+# parameter are what the original's clients use: allowed unless turned off (README: "The API (OAuth2)").
+OAUTH2_ALLOW_IMPLICIT_GRANT = env_bool("OAUTH2_ALLOW_IMPLICIT_GRANT", True)
+OAUTH2_ALLOW_QUERY_TOKEN = env_bool("OAUTH2_ALLOW_QUERY_TOKEN", True)
+OAUTH2_ACCESS_TOKEN_SECONDS = env_int("OAUTH2_ACCESS_TOKEN_SECONDS", 86400, minimum=60)
+OAUTH2_REFRESH_TOKEN_SECONDS = env_int("OAUTH2_REFRESH_TOKEN_SECONDS", 30 * 86400, minimum=60)
+# The four settings above (local settings may change them too) go into it at the end of this file.
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": _("Read your instances and account details"),
+               "write": _("Start, stop and reboot your instances")},
+    "DEFAULT_SCOPES": ["read"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # PKCE for every authorization-code client, public or confidential, and S256 only.
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # No password grant (a third party would hold the user's password); tokens stored hashed; the
+    # authorization response names its issuer; a replayed refresh token revokes its whole family.
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    # Refuses the grant types the registration form does not offer (api/oauth.py).
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.Validator",
+}
+# Browser clients on other sites (scheme://host[:port], comma-separated) may call the API and the
+# token endpoint; nobody by default. Cookies are never sent along (the API takes tokens only).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/v1/|instances/list/|user/details/|o/token/|o/revoke_token/)"
+CORS_ALLOW_CREDENTIALS = False
+# -- end OAuth2 API (H8a)
+
+# -- Console (H8b) --------------------------------------------------------------------------------
+# The noVNC console: the page asks for a single-use token (written to Redis, living
+# CONSOLE_TOKEN_SECONDS), and the browser's websocket goes to websockify, which reads the token with
+# ganeti.console_tokens.SingleUseRedis from CONSOLE_TOKEN_REDIS_URL and connects to the node's VNC port.
+# NOVNC_PROXY is websockify's host:port as browsers reach it; empty: the page's own host, at
+# /NOVNC_PATH (nginx passes that path on to websockify). NOVNC_USE_TLS: wss:// to NOVNC_PROXY.
+WEBSOCK_VNC_ENABLED = env_bool("WEBSOCK_VNC_ENABLED", True)
+NOVNC_PROXY = env_str("NOVNC_PROXY")
+NOVNC_USE_TLS = env_bool("NOVNC_USE_TLS", HTTPS)
+NOVNC_PATH = env_str("NOVNC_PATH", "websockify").strip("/")
+CONSOLE_TOKEN_SECONDS = env_int("CONSOLE_TOKEN_SECONDS", 30, minimum=5)
+CONSOLE_TOKEN_REDIS_URL = redis_url("CONSOLE_TOKEN_REDIS_URL", REDIS_URL)
+# -- end Console (H8b)
+
 # --------------------------------------------------------------------------------------------------
 # Operator overrides, last.
 # --------------------------------------------------------------------------------------------------
@@ -425,6 +487,20 @@ else:
     except ModuleNotFoundError as exc:
         if exc.name != "ganetimgr.local_settings":
             raise
+
+# -- OAuth2 API (H8a): the token lifetimes and the original clients' ways, as local settings left them.
+# Allowing those is the operator's documented choice (README), not a deploy warning.
+OAUTH2_PROVIDER.update({
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH2_ACCESS_TOKEN_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH2_REFRESH_TOKEN_SECONDS,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTH2_ALLOW_IMPLICIT_GRANT,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": not OAUTH2_ALLOW_QUERY_TOKEN,
+})
+if OAUTH2_ALLOW_IMPLICIT_GRANT:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W001")
+if OAUTH2_ALLOW_QUERY_TOKEN:
+    SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W004")
+# -- end OAuth2 API (H8a)
 
 if not SECRET_KEY:
     SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE))

@@ -23,4 +23,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("news/", views.news, name="news"),  # news (H7c)
     path("admin/", admin.site.urls),
+    # -- OAuth2 API (H8a): django-oauth-toolkit at /o/, the API's own paths (api/urls.py)
+    path("o/", include("api.oauth_urls")),
+    path("", include("api.urls")),
+    # -- end OAuth2 API (H8a)
 ]

@@ -1,6 +1,7 @@
 """python -m ganetisim: serve one simulated Ganeti cluster until SIGTERM or SIGINT."""
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -34,6 +35,9 @@ def parse_args(argv=None):
     add("--job-duration-ms", type=float, default=600,
         help="scale of job run times; the default gives Ganeti's ~0.3-1.5 s (0 = immediate)")
     add("--wait-timeout", type=float, default=10, help="longest /2/jobs/<id>/wait long poll in s (Ganeti: 10)")
+    add("--vnc", metavar="NETWORK", help="serve a VNC screen for every running instance: the nodes' addresses "
+        "become hosts of this loopback network (e.g. 127.77.0.0/24), each screen listens on its primary node's "
+        "address and the instance's network_port")
     add("--seed", type=int, default=1)
     add("--state", help="state file: loaded at start when it exists, saved at exit and on PUT /__ganetisim__/save")
     add("--fault", choices=[m for m in FAULT_MODES if m], help="start with this fault injected")
@@ -43,6 +47,12 @@ def parse_args(argv=None):
         parser.error("need at least one node, and no more groups than nodes")
     if options.instances < 0 or options.networks < 0 or options.jobs < 0:
         parser.error("--instances, --networks and --jobs cannot be negative")
+    if options.vnc:
+        try:
+            if not ipaddress.ip_network(options.vnc).is_loopback:
+                parser.error("--vnc needs a loopback network such as 127.77.0.0/24")
+        except ValueError as error:
+            parser.error("--vnc: %s" % error)
     return options
 
 
@@ -55,6 +65,8 @@ def main(argv=None):
     sim.serve()
     if sim.fingerprint:
         print("ganetisim: certificate SHA-256 fingerprint %s" % sim.fingerprint)
+    if sim.vnc:
+        print("ganetisim: VNC screens on %s (%d running instances)" % (sim.vnc.network, len(sim.vnc.servers)))
     print("ganetisim: listening on %s (%d instances, %d nodes)"
           % (sim.url, len(sim.cluster.instances), len(sim.cluster.nodes)), flush=True)
     stop.wait()

@@ -174,8 +174,9 @@ class Cluster:
         return info
 
     def cluster_hvparams(self):
-        # VNC bound on all addresses so that instances report a usable console endpoint.
-        return dict(_INFO_TEMPLATE["hvparams"][HYPERVISOR], vnc_bind_address="0.0.0.0")
+        # A cluster set up for VNC consoles: VNC bound on all addresses and no serial console (KVM's
+        # default serial_console=true would make /console answer "ssh"), so /console reports VNC.
+        return dict(_INFO_TEMPLATE["hvparams"][HYPERVISOR], vnc_bind_address="0.0.0.0", serial_console=False)
 
     def cluster_beparams(self):
         return dict(_INFO_TEMPLATE["beparams"]["default"])

@@ -26,7 +26,7 @@ from ganetisim.ops import OPCODE_DEFAULTS, make_opcode
 from ganetisim.query import RESOURCES, QueryError, all_field_definitions, instance_extra, run_query
 
 CONTROL_PREFIX = "/__ganetisim__/"
-FAULT_MODES = (None, "timeout", "error500", "error502", "garbage", "drop")
+FAULT_MODES = (None, "timeout", "error500", "error502", "error503", "garbage", "drop")
 FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"]
 NAME = r"([\w._-]+)"
 TAG_KIND_WORDS = {"instance": "Instance", "node": "Node", "nodegroup": "Group", "network": "Network"}
@@ -294,9 +294,21 @@ class Rapi:
                 raise HttpError(500, "list index out of range")
             if not inst["running"] or self.cluster.nodes[inst["pnode"]]["offline"]:
                 raise HttpError(503, "Instance console unavailable")
+            # KVM's precedence (hv_kvm GetInstanceConsole): serial console, else VNC when bound (host is the
+            # bind address as configured, often 0.0.0.0), else SPICE, else a message.
+            hvparams = dict(self.cluster.cluster_hvparams(), **inst["custom_hvparams"])
             port = inst["network_port"]
-            return {"instance": name, "kind": "vnc", "host": self.cluster.nodes[inst["pnode"]]["pip"],
-                    "port": port, "display": port - 5900}
+            if hvparams.get("serial_console"):
+                return {"instance": name, "kind": "ssh", "host": inst["pnode"], "port": 22, "user": "root",
+                        "command": ["/usr/lib/ganeti/tools/kvm-console-wrapper", "/usr/bin/socat", name,
+                                    "/var/run/ganeti/kvm-hypervisor/ctrl/%s.serial" % name,
+                                    "STDIO,raw,echo=0,escape=0x1d"]}
+            if hvparams.get("vnc_bind_address") and port > 5900:
+                return {"instance": name, "kind": "vnc", "host": hvparams["vnc_bind_address"], "port": port,
+                        "display": port - 5900}
+            if hvparams.get("spice_bind"):
+                return {"instance": name, "kind": "spice", "host": hvparams["spice_bind"], "port": port}
+            return {"instance": name, "kind": "msg", "message": "No serial shell for instance %s" % name}
 
     def instance_info(self, req, name):
         params = {"instances": [name], "static": req.flag("static")}
@@ -542,7 +554,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return  # closes without an answer after holding the client
             if mode == "drop":
                 return
-            if mode in ("error500", "error502"):
+            if mode in ("error500", "error502", "error503"):
                 raise HttpError(int(mode[5:]), None)
             if mode == "garbage":
                 self.send_body(200, b"<html><body>Proxy error: upstream said something odd</body></html>",

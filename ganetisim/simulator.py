@@ -11,6 +11,7 @@ from ganetisim.jobs import JobQueue
 from ganetisim.ops import Operations, make_opcode
 from ganetisim.server import ControlError, Faults, Rapi, RapiServer
 from ganetisim.tls import make_context
+from ganetisim.vnc import VncScreens
 
 STATE_FORMAT = 1
 
@@ -39,6 +40,8 @@ class Simulator:
             self.queue.load_state(saved["jobs"])
         elif getattr(options, "jobs", 0):
             self.queue.seed_finished(options.jobs, make_opcode)
+        # VNC screens (H8b): with --vnc the nodes get loopback addresses and running instances a screen.
+        self.vnc = VncScreens(self.cluster, options.vnc) if getattr(options, "vnc", None) else None
         self.rapi = Rapi(self)
         self.fingerprint = None
         tls_context = None
@@ -61,9 +64,13 @@ class Simulator:
         self.queue.start()
         self.thread = threading.Thread(target=self.server.serve_forever, name="ganetisim-http", daemon=True)
         self.thread.start()
+        if self.vnc:
+            self.vnc.start()
 
     def stop(self):
         self.stopping.set()  # releases requests held by the timeout fault
+        if self.vnc:
+            self.vnc.stop()
         self.server.shutdown()
         self.server.server_close()
         self.queue.stop()
@@ -85,7 +92,8 @@ class Simulator:
 
     def control(self, method, action, raw):
         """The control API under /__ganetisim__/: faults (GET, PUT), state (GET), save (PUT), stats (GET:
-        RAPI requests served, by method and path, so tests can tell how often a client asked)."""
+        RAPI requests served, by method and path, so tests can tell how often a client asked), vnc (GET: the
+        instances' VNC screens with --vnc)."""
         if action == "faults" and method == "GET":
             return self.faults.as_dict()
         if action == "faults" and method == "PUT":
@@ -103,6 +111,10 @@ class Simulator:
         if action == "stats" and method == "GET":
             with self.requests_lock:
                 return {"requests": dict(self.requests)}
+        if action == "vnc" and method == "GET":  # the VNC screens (H8b): addresses, viewers, key events
+            if not self.vnc:
+                raise ControlError(409, "started without --vnc: no VNC screens")
+            return self.vnc.as_dict()
         if action == "save" and method == "PUT":
             if not self.state_path:
                 raise ControlError(409, "started without --state: nowhere to save")

@@ -2,7 +2,8 @@
 # demo.sh: set up and run a working ganetimgr on this machine, everything under var/ (DEMO_VAR_DIR):
 # SQLite, Redis and beanstalkd as child processes on loopback ports, a simulated Ganeti cluster
 # (ganetisim, HTTPS on DEMO_SIM_PORT, registered as cluster "demo"), the watcher, and gunicorn with
-# gevent workers on http://127.0.0.1:8000 (DEMO_PORT). Prints the admin and user logins; Ctrl-C
+# gevent workers on http://127.0.0.1:8000 (DEMO_PORT), websockify for the web console
+# (DEMO_WEBSOCKIFY_PORT, VNC screens on DEMO_VNC_NETWORK). Prints the admin and user logins; Ctrl-C
 # stops everything it started. Run again, it reuses the database, accounts, passwords and the
 # simulated cluster's instances.
 set -euo pipefail
@@ -16,11 +17,14 @@ PORT=${DEMO_PORT:-8000}
 REDIS_PORT=${DEMO_REDIS_PORT:-16379}
 BEANSTALK_PORT=${DEMO_BEANSTALK_PORT:-11400}
 SIM_PORT=${DEMO_SIM_PORT:-15080}
+# console (H8b): websockify for the noVNC console; the simulator's VNC screens on a loopback network
+WEBSOCKIFY_PORT=${DEMO_WEBSOCKIFY_PORT:-16080}
+VNC_NETWORK=${DEMO_VNC_NETWORK:-127.77.0.0/24}
 SIM_DIR=$VAR/ganetisim
 mkdir -p "$VAR/log" "$VAR/mail" "$VAR/redis" "$SIM_DIR"
 
 for pair in "$PORT:DEMO_PORT" "$REDIS_PORT:DEMO_REDIS_PORT" "$BEANSTALK_PORT:DEMO_BEANSTALK_PORT" \
-            "$SIM_PORT:DEMO_SIM_PORT"; do
+            "$SIM_PORT:DEMO_SIM_PORT" "$WEBSOCKIFY_PORT:DEMO_WEBSOCKIFY_PORT"; do
     if port_in_use "${pair%%:*}"; then
         echo "demo: port ${pair%%:*} is in use; stop what listens there or set ${pair#*:} to a free port" >&2
         exit 1
@@ -35,6 +39,7 @@ export DEBUG=off HTTPS=off                  # plain http on loopback; production
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend EMAIL_FILE_PATH="$VAR/mail"
 export GUNICORN_WORKERS=${GUNICORN_WORKERS:-2}
+export NOVNC_PROXY="127.0.0.1:$WEBSOCKIFY_PORT" NOVNC_USE_TLS=off   # console (H8b): the browser goes to websockify
 unset DATABASE_URL                          # the demo's database is var/ganetimgr.sqlite3
 PY="$PWD/.venv/bin/python"
 
@@ -60,6 +65,12 @@ CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accoun
 start_redis "$REDIS_PORT" "$VAR/redis"
 start_beanstalkd "$BEANSTALK_PORT" "$VAR" "$VAR/beanstalkd"
 
+# console (H8b): websockify (the venv's, PyPI 0.13) with ganetimgr's single-use token plugin
+PYTHONPATH="$PWD" .venv/bin/websockify --token-plugin ganeti.console_tokens.SingleUseRedis \
+    --token-source "$REDIS_URL" "127.0.0.1:$WEBSOCKIFY_PORT" >> "$VAR/log/websockify.log" 2>&1 &
+register_service $! websockify TERM "$VAR/log/websockify.log"
+wait_port "$WEBSOCKIFY_PORT" websockify
+
 # The simulated cluster: its RAPI password is made once and kept, like its certificate and state.
 SIM_USER=ganetimgr
 if [ ! -s "$SIM_DIR/rapi-password" ]; then
@@ -69,7 +80,7 @@ fi
     > "$SIM_DIR/users")
 "$PY" -m ganetisim --port "$SIM_PORT" --tls --tls-cert "$SIM_DIR/rapi.pem" --users-file "$SIM_DIR/users" \
     --require-authentication --state "$SIM_DIR/state.json" --cluster-name demo.ganeti.test \
-    --nodes 3 --instances 30 --owners demo --jobs 40 >> "$VAR/log/ganetisim.log" 2>&1 &  # --jobs: a queue to show (H7a)
+    --nodes 3 --instances 30 --owners demo --jobs 40 --vnc "$VNC_NETWORK" >> "$VAR/log/ganetisim.log" 2>&1 &  # --jobs: a queue to show
 register_service $! ganetisim TERM "$VAR/log/ganetisim.log"
 wait_port "$SIM_PORT" ganetisim
 "$PY" manage.py demo_cluster --hostname 127.0.0.1 --port "$SIM_PORT" --username "$SIM_USER" \
@@ -90,6 +101,7 @@ cat <<INFO
 ganetimgr demo is running at http://127.0.0.1:$PORT/
 $CREDENTIALS
 simulated Ganeti cluster "demo": https://127.0.0.1:$SIM_PORT/ (RAPI user $SIM_USER)
+console proxy (websockify): 127.0.0.1:$WEBSOCKIFY_PORT, VNC screens of running instances on $VNC_NETWORK
 logs: $VAR/log/   mail: $VAR/mail/   Ctrl-C stops it.
 INFO
 

@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from tests.console_services import vnc_network
 from tests.helpers import PROJECT_DIR, OutputReader, free_port, port_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -78,7 +79,9 @@ def start_demo(tmp_path, ports):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update({"DEMO_VAR_DIR": str(tmp_path / "var"), "DEMO_PORT": str(ports[0]),
                 "DEMO_REDIS_PORT": str(ports[1]), "DEMO_BEANSTALK_PORT": str(ports[2]),
-                "DEMO_SIM_PORT": str(ports[3])})
+                "DEMO_SIM_PORT": str(ports[3]),
+                # console (H8b): websockify and the VNC screens away from a demo that may run here
+                "DEMO_WEBSOCKIFY_PORT": str(free_port()), "DEMO_VNC_NETWORK": vnc_network()})
     # As from a terminal: SIGINT at its default (the test runner may have inherited it ignored, and bash
     # cannot trap a signal ignored on entry), in a session of its own so that cleanup can kill the group.
     return subprocess.Popen(["scripts/demo.sh"], cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE,

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from auditlog.models import AuditAction
-from auditlog.services import audit_record
 from ganeti import permissions
 from ganeti.models import Network
 from ganeti.rapi import inventory
@@ -28,7 +27,7 @@ from ganeti.selectors import (
     InstancePage, cluster_list, instance_labels, instance_or_404, instance_page, instance_pending_job,
     instance_pending_jobs, locked_node_groups,
 )
-from ganeti.services import instance_job_finished, instance_job_started
+from ganeti.services import PowerActionRefused, instance_job_finished, instance_power_action
 
 # Status labels: key -> (text, Bootstrap colour).
 INSTANCE_LABELS = {
@@ -263,39 +262,25 @@ def instance_poll(request, cluster, instance):
 
 
 def _power_action(request, cluster_slug: str, name: str, action: str):
-    label, audit_action = ACTIONS[action]
+    label, _audit_action = ACTIONS[action]
     try:
         cluster, instance = instance_or_404(request.user, cluster_slug, name, live=True)
     except GanetiApiError as exc:
         return _answer(request, cluster_slug, name, messages.ERROR,
                        _("The cluster could not be asked: %(reason)s") % {"reason": exc}, status=502)
-    if not permissions.can_operate_instance(request.user, instance):
-        audit_record(request=request, cluster=cluster, instance_name=name, action=audit_action, authorized=False,
-                     details=_("Refused: not allowed."))
-        raise PermissionDenied(_("You may not operate this instance."))
-    if action == "startup" and instance.is_running:
-        # (Its end would clear needsreboot, though nothing restarted.) The button is disabled for it too.
-        return _answer(request, cluster_slug, name, messages.INFO, _("%(name)s is running already.") % {"name": name},
-                       status=409)
-    pending = instance_pending_job(cluster, name)
-    if pending:
-        return _answer(request, cluster_slug, name, messages.WARNING,
-                       _("Job %(id)s (%(action)s) is still running on this instance; try again when it ends.")
-                       % {"id": pending["job_id"], "action": pending["action"]}, status=409)
-    client = client_for(cluster, user=request.user)
+    # The checks, the job, its audit entry and lock: ganeti.services, which the API uses too.
     try:
-        if action == "startup":
-            job_id = client.startup_instance(name)
-        elif action == "shutdown":
-            job_id = client.shutdown_instance(name)
-        else:
-            job_id = client.reboot_instance(name)
+        job_id = instance_power_action(request=request, user=request.user, cluster=cluster, instance=instance,
+                                       action=action)
+    except PowerActionRefused as refused:
+        if refused.code in ("not_allowed", "admin_locked"):
+            raise PermissionDenied(refused.message) from None
+        level = messages.INFO if refused.code == "already_running" else messages.WARNING
+        return _answer(request, cluster_slug, name, level, refused.message, status=409)
     except GanetiApiError as exc:
         return _answer(request, cluster_slug, name, messages.ERROR,
                        _("%(action)s %(name)s failed: %(reason)s") % {"action": label, "name": name, "reason": exc},
                        status=502)
-    audit_record(request=request, cluster=cluster, instance_name=name, action=audit_action, job_id=job_id)
-    instance_job_started(cluster=cluster, instance_name=name, job_id=job_id, action=action, user=request.user)
     return _answer(request, cluster_slug, name, messages.SUCCESS,
                    _("%(action)s %(name)s: job %(id)s submitted.") % {"action": label, "name": name, "id": job_id})
 

@@ -73,9 +73,23 @@ MATRIX = [
     ("instance_graph", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
     ("instance_graph", "POST", NOT_ALLOWED, None),
     # -- end graphs (H7c)
+    # -- console (H8b): the page, and the JSON token (a running instance; the token goes to Redis only)
+    ("instance_console", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    ("instance_console", "POST", NOT_ALLOWED, None),
+    ("instance_console_token", "GET", NOT_ALLOWED, None),
+    ("instance_console_token", "POST", statuses(LOGIN, 404, 200, 200, 403, 200), None),
+    # -- end console (H8b)
+    # -- OAuth2 API (H8a): a session alone never authorises it (JSON 401, no login redirect); tests/api/
+    # covers what tokens may do.
+    ("api:instance", "GET", statuses(401, 401, 401, 401, 401, 401), None),
+    ("api:instance", "POST", statuses(401, 401, 401, 401, 401, 401), None),
+    ("api:instance_action", "GET", statuses(401, 401, 401, 401, 401, 401), None),
+    ("api:instance_action", "POST", statuses(401, 401, 401, 401, 401, 401), None),
+    # -- end OAuth2 API (H8a)
 ]
-# Routes that take more than the cluster and the instance: the rest of their arguments (H7c).
-EXTRA_ARGS = {"instance_graph": ["cpu-ts"]}
+# Namespaced routes (another app's) are named with their namespace; the URL arguments a route takes
+# after cluster and instance (H8a).
+ROUTE_ARGS = {"instance_graph": ["cpu-ts"], "api:instance_action": ["reboot"]}
 
 # Routes whose pattern names no cluster/instance but a confirmation token: also instance-scoped.
 TOKEN_ROUTES = {"instance_action_confirm"}
@@ -126,7 +140,8 @@ def fresh():
 def test_matrix(client, cluster, roles, route, method, expected, effect):
     sim, cluster = cluster
     name = names(sim)[4]  # owned by alice (user tag) and by the group staff
-    target = None if route in TOKEN_ROUTES else reverse(f"ganeti:{route}", args=[cluster.slug, name, *EXTRA_ARGS.get(route, [])])
+    target = None if route in TOKEN_ROUTES else reverse(route if ":" in route else f"ganeti:{route}",
+                                                         args=[cluster.slug, name, *ROUTE_ARGS.get(route, [])])
     for role in ROLES:
         if route in PREPARE:
             PREPARE[route](sim, name)
@@ -144,7 +159,7 @@ def test_matrix(client, cluster, roles, route, method, expected, effect):
             assert after == before, f"{role} was refused, yet the cluster changed"
         elif effect == "job":
             assert after[0] > before[0], f"{role} was allowed, yet no job was submitted"
-        if role == "anonymous":
+        if role == "anonymous" and expected[role] == LOGIN:
             assert "/user/login/" in answer["Location"]
 
 
@@ -185,7 +200,7 @@ def _routes(resolver, prefix=""):
 
 
 def test_every_instance_scoped_route_has_a_row():
-    covered = {row[0] for row in MATRIX}
+    covered = {row[0].rsplit(":", 1)[-1] for row in MATRIX}  # URL names without their namespace
     scoped = {name for name, pattern in _routes(get_resolver())
               if ("<str:cluster>" in pattern and "<str:instance>" in pattern) or name in TOKEN_ROUTES
               or "<str:token>" in pattern and "instance" in pattern}
@@ -193,5 +208,5 @@ def test_every_instance_scoped_route_has_a_row():
     missing = sorted(scoped - covered)
     assert not missing, f"instance-scoped routes without a row in the permission matrix: {missing}"
     for name in covered:
-        methods = {row[1] for row in MATRIX if row[0] == name}
+        methods = {row[1] for row in MATRIX if row[0].rsplit(":", 1)[-1] == name}
         assert methods >= {"GET", "POST"}, f"{name}: both GET and POST need a row"

@@ -219,6 +219,14 @@ PUBLIC_ROUTES = {
     "apply:instance_ssh_keys",
     # The news page, like the login page's news, is for anyone (H7c).
     "news",
+    # -- OAuth2 API (H8a): these need an access token instead (api/auth.py; tests/api/ checks each
+    # answers 401 without one); the client calls the token endpoints, the description is public.
+    "api:instances_list", "api:user_details", "api:instance", "api:instance_action", "api:openapi",
+    "oauth2_provider:token", "oauth2_provider:revoke-token",
+    # django-oauth-toolkit's authorize page sends anonymous users to the login page itself (its
+    # LoginRequiredMixin: tests/api/test_oauth_flows.py), after answering OpenID's prompt=none.
+    "oauth2_provider:authorize",
+    # -- end OAuth2 API (H8a)
 }
 
 
