@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ganeti.models import Cluster, Network
 from ganeti.rapi import inventory
-from ganeti.rapi.client import GanetiApiError
-from ganeti.rapi.connection import client_for
 from ganeti.selectors import cluster_list
 
 from . import permissions
@@ -22,13 +18,9 @@ from .models import HOSTNAME_HOLDING_STATUSES, OPEN_STATUSES, ApplicationStatus,
 __all__ = [
     "application_list", "applications_of", "application_for_user", "pending_count", "hostname_in_use",
     "networks_for_user", "creation_clusters", "cluster_info", "resource_limits", "placement_options",
-    "Placement", "CLUSTER_INFO_SECONDS", "pk_or_none",
+    "Placement", "pk_or_none",
 ]
 
-logger = logging.getLogger(__name__)
-
-CLUSTER_INFO_SECONDS = 300
-_FAILED = "failed"
 LIST_FILTERS = {
     "pending": [ApplicationStatus.PENDING],
     "open": list(OPEN_STATUSES),
@@ -105,19 +97,11 @@ def creation_clusters() -> QuerySet[Cluster]:
 
 
 def cluster_info(cluster: Cluster) -> dict | None:
-    """The cluster's /2/info (cached a few minutes), or None when it does not answer (logged)."""
-    key = f"apply:cluster-info:{cluster.pk}"
-    info = cache.get(key)
-    if info is None:
-        try:
-            info = client_for(cluster).get_info()
-        except GanetiApiError as exc:
-            logger.warning("cluster %s: /2/info failed: %s", cluster.slug, exc)
-            # Not asked again before the inventory's retry delay: a dead cluster must not slow every form.
-            cache.set(key, _FAILED, settings.INVENTORY_RETRY_SECONDS)
-            return None
-        cache.set(key, info, CLUSTER_INFO_SECONDS)
-    return None if info == _FAILED else info
+    """The cluster's /2/info: the inventory's "info" snapshot (the one the cluster info page and clear
+    cache use), or None when the cluster has never answered. A failure is logged and remembered there,
+    so a dead cluster is not asked again by every form."""
+    result = inventory.rows("info", [cluster])
+    return result.items[0] if result.items else None
 
 
 def _limits_from_ipolicy(info: dict) -> dict | None:
@@ -140,7 +124,9 @@ def resource_limits(clusters=None) -> dict[str, tuple[int, int]]:
     """Bounds for memory, vCPUs and disk: over the given clusters (default: those open for creation) the
     widest their instance policies allow; APPLICATION_DEFAULT_LIMITS where none answers."""
     clusters = list(creation_clusters() if clusters is None else clusters)
-    found = [limits for limits in (_limits_from_ipolicy(cluster_info(c)) for c in clusters) if limits]
+    # One read for every cluster: those whose snapshot is missing are asked in parallel.
+    infos = inventory.rows("info", clusters).items
+    found = [limits for limits in map(_limits_from_ipolicy, infos) if limits]
     if not found:
         return {k: tuple(v) for k, v in settings.APPLICATION_DEFAULT_LIMITS.items()}
     return {k: (min(f[k][0] for f in found), max(f[k][1] for f in found)) for k in ("memory", "vcpus", "disk_size")}

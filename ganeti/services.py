@@ -544,14 +544,13 @@ def cluster_refresh(*, cluster: Cluster) -> None:
 
 def clear_caches() -> int:
     """Clear cache (superusers): every snapshot of every cluster, disabled ones too, is fetched again
-    before it is next served; the OS image catalogue, the clusters' OS lists (/2/os) and the /2/info
-    the application forms read are forgotten. Returns the number of clusters."""
+    before it is next served (the /2/info the application forms read is one of them); the OS image
+    catalogue and the clusters' OS lists (/2/os) are forgotten. Returns the number of clusters."""
     clusters = list(Cluster.objects.all())
     for cluster in clusters:
         inventory.invalidate(cluster)
-    # The keys of ganeti.selectors.cluster_os_variants and apply.selectors.cluster_info.
-    cache.delete_many([key for cluster in clusters
-                       for key in (f"cluster-os:{cluster.pk}", f"apply:cluster-info:{cluster.pk}")])
+    # The key of ganeti.selectors.cluster_os_variants.
+    cache.delete_many([f"cluster-os:{cluster.pk}" for cluster in clusters])
     os_catalogue_invalidate()
     return len(clusters)
 # -- end clusters, nodes, jobs (H7a)

@@ -10,7 +10,10 @@ from django.urls import reverse
 from accounts.models import SshKey, UserProfile
 from apply import images
 from apply.models import ApplicationStatus, InstanceApplication, Organization
+from apply.selectors import cluster_info
 from ganeti.models import Network
+from ganeti.rapi import inventory
+from tests.ganeti.infrastructure_setup import make_helpdesk
 from tests.mail import ADMIN_ADDRESS
 
 pytestmark = pytest.mark.django_db
@@ -305,11 +308,6 @@ def test_review_refuses_a_placement_the_cluster_does_not_offer(client, user, rev
 def test_a_cluster_that_does_not_answer_degrades_the_review_page(client, user, reviewer, cluster):
     application = make_application(user)
     cluster.sim.set_faults(mode="error502")
-    from django.core.cache import cache
-
-    cache.delete(f"apply:cluster-info:{cluster.pk}")
-    from ganeti.rapi import inventory
-
     inventory.invalidate(cluster)
     client.force_login(reviewer)
     response = client.get(reverse("apply:application_review", args=[application.pk]))
@@ -409,17 +407,28 @@ def test_ssh_keys_url_serves_the_applicants_keys_without_login(client, user):
     assert client.get(reverse("apply:instance_ssh_keys", args=[999999, application.ssh_keys_cookie])).status_code == 404
 
 
+def test_the_form_reads_the_cluster_info_the_cluster_info_page_read(client, user, django_user_model, cluster, settings):
+    """One cache of /2/info: what the cluster info page read is what the application form's bounds come
+    from, even once the cluster stops answering (a second cache of its own would ask the dead cluster)."""
+    settings.APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
+    client.force_login(make_helpdesk(django_user_model))
+    page = client.get(reverse("ganeti:cluster_detail"), {"cluster": cluster.slug})
+    policy_max = max(spec["max"]["memory-size"] for spec in page.context["detail"].info["ipolicy"]["minmax"])
+    assert policy_max != 4096
+    cluster.sim.stop()
+    client.force_login(user)
+    response = client.get(reverse("apply:apply"))
+    assert response.context["form"].fields["memory"].max_value == policy_max
+
+
 def test_a_cluster_that_is_down_leaves_the_form_working_on_the_default_bounds(client, user, cluster, settings):
     settings.APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
     cluster.sim.stop()
-    from django.core.cache import cache
-
-    cache.delete(f"apply:cluster-info:{cluster.pk}")
     client.force_login(user)
     response = client.get(reverse("apply:apply"))
     assert response.status_code == 200
     assert response.context["form"].fields["memory"].max_value == 4096
-    # The failure is remembered for the retry delay: the next form does not wait for the cluster again.
-    from apply.selectors import cluster_info
-
-    assert cache.get(f"apply:cluster-info:{cluster.pk}") == "failed" and cluster_info(cluster) is None
+    # The failure is remembered (in the inventory's "info" snapshot, which the cluster info page reads
+    # too) for the retry delay: the next form does not wait for the cluster again.
+    assert [error.cluster.slug for error in inventory.rows("info", [cluster]).errors] == [cluster.slug]
+    assert cluster_info(cluster) is None
