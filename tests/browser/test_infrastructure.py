@@ -52,11 +52,21 @@ def test_a_helpdesk_user_walks_through_cluster_info_nodes_and_a_failed_job(live_
     page.locator('[data-role-filter="master"]').click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("node1.example.test")
+    # a search typed after a role button keeps that role (the button swaps the list, not the form)
+    page.locator("#node-search").fill("example")
+    expect(page).to_have_url(re.compile(r"q=example"))
+    expect(page).to_have_url(re.compile(r"role=master"))
+    expect(rows).to_have_count(1)
 
     sidebar.get_by_role("link", name="Jobs").click()
     expect(page.locator("#job-list tbody tr")).to_have_count(31)  # the seeded 30 and the role change
     page.locator('[data-status-filter="error"]').click()
     expect(page.locator('#job-list tbody tr[data-status="error"]').first).to_be_visible()
+    expect(page.locator('#job-list tbody tr[data-status="success"]')).to_have_count(0)
+    # choosing a cluster after a status button keeps that status
+    page.locator("#job-cluster").select_option("c1")
+    expect(page).to_have_url(re.compile(r"cluster=c1"))
+    expect(page).to_have_url(re.compile(r"status=error"))
     expect(page.locator('#job-list tbody tr[data-status="success"]')).to_have_count(0)
     page.locator(f'tr[data-job="c1-{failed["id"]}"] a').click()
     dialog = page.locator("#job-modal")
