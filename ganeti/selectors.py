@@ -434,8 +434,12 @@ def node_page(*, query: str = "", cluster_slug: str = "", role: str = "", page=1
                     group_names={(row["cluster"].pk, row.get("uuid")): row.get("name") for row in groups.items})
 
 
+@dataclass
 class JobPage(ListPage):
     """One page of jobs; `counts` per JOB_FILTERS key."""
+    # Per cluster slug, the snapshot the jobs come from (InventoryResult.versions): a job row rendered
+    # from one is remembered under it (ganeti.views.jobs).
+    versions: dict = field(default_factory=dict)
 
 
 def _job_sort_key(job) -> tuple:
@@ -465,7 +469,7 @@ def job_page(*, status: str = "", cluster_slug: str = "", page=1, per_page: int 
     counts = {key: len(jobs) for key, jobs in grouped.items()}
     page = Paginator(grouped[status] if status in JOB_FILTERS else ordered, per_page).get_page(page)
     return JobPage(rows=list(page), total=len(ordered), page=page, counts=counts, errors=result.errors,
-                   clusters=enabled)
+                   clusters=enabled, versions=result.versions)
 
 
 def job_detail(cluster_slug: str, job_id) -> tuple[Cluster, dict]:

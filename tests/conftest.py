@@ -119,12 +119,14 @@ def empty_inventory():
     from ganeti.rapi import inventory
     from ganeti.selectors import _derived, _owned
     from ganeti.views.instances import _row_html
+    from ganeti.views.jobs import _row_html as _job_row_html  # jobs page rows (H7a)
 
     cache.clear()
     inventory._built.clear()
     _derived.clear()
     _owned.clear()
     _row_html.clear()
+    _job_row_html.clear()
     yield
     cache.clear()
 

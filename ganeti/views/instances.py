@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from collections import OrderedDict
 from datetime import datetime, timezone
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -28,6 +26,8 @@ from ganeti.selectors import (
     instance_pending_jobs, locked_node_groups,
 )
 from ganeti.services import PowerActionRefused, instance_job_finished, instance_power_action
+
+from .row_memo import RowMemo
 
 # Status labels: key -> (text, Bootstrap colour).
 INSTANCE_LABELS = {
@@ -97,10 +97,8 @@ def _release_ended(enabled, pending: dict) -> dict:
 
 # The list's rows as rendered, per process: a row's HTML depends only on the instance (one snapshot's
 # objects never change), its cluster's name, its labels, what the user may do, the pending job, the
-# columns and the language, which together make the key. Rendering 25 rows through the template is
-# most of a warm page's cost; a page of rows seen before costs 25 look-ups (bench/instances.py).
-_row_html: OrderedDict[tuple, str] = OrderedDict()
-_ROW_HTML_MAX = 5000
+# columns and the language, which together make the key.
+_row_html = RowMemo("ganeti/_instance_row.html")
 
 
 def _render_rows(rows: list[dict], page, view_all: bool) -> None:
@@ -109,18 +107,10 @@ def _render_rows(rows: list[dict], page, view_all: bool) -> None:
     for row in rows:
         instance = row["instance"]
         version = page.versions.get(instance.cluster.slug)
-        key = (language, instance.cluster, version, instance.name, tuple(label for label, *_rest in row["labels"]),
-               tuple(row["may"].items()), row["pending_job"] and row["pending_job"]["job_id"], view_all)
-        html = _row_html.get(key) if version is not None else None
-        if html is None:
-            html = render_to_string("ganeti/_instance_row.html", {"row": row, "actions": ACTIONS, "view_all": view_all})
-            if version is not None:
-                _row_html[key] = html
-                while len(_row_html) > _ROW_HTML_MAX:
-                    _row_html.popitem(last=False)
-        else:
-            _row_html.move_to_end(key)
-        row["html"] = html
+        key = None if version is None else (
+            language, instance.cluster, version, instance.name, tuple(label for label, *_rest in row["labels"]),
+            tuple(row["may"].items()), row["pending_job"] and row["pending_job"]["job_id"], view_all)
+        row["html"] = _row_html.render(key, lambda row=row: {"row": row, "actions": ACTIONS, "view_all": view_all})
 
 
 @require_GET

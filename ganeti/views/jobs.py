@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -19,6 +21,7 @@ from ganeti.rapi.inventory import describe_error
 from ganeti.selectors import JOB_FILTERS, ganeti_time, job_detail, job_page
 
 from .clusters import _query_string, errors_json, forbidden_json, require_infrastructure
+from .row_memo import RowMemo
 
 
 def status_labels() -> dict:
@@ -97,14 +100,33 @@ def _detail_url(job: dict) -> str:
     return (reverse("ganeti:job_detail") + "?" + _query_string(cluster=job["cluster"].slug, jobid=str(job["id"]))[:-1])
 
 
+# The jobs page's rows as rendered, per process: a job of one snapshot never changes, so its row's
+# HTML depends only on the snapshot, the job, the language and the time zone (the key).
+_row_html = RowMemo("ganeti/_job_row.html")
+
+
+def _rendered_rows(page, labels: dict) -> list[str]:
+    language, zone = get_language(), get_current_timezone_name()
+
+    def context(job):
+        return {"job": job, "cluster": job["cluster"], "status": labels.get(job.get("status"), labels["unknown"]),
+                "ops": _op_ids(job), "times": _timestamps(job), "detail_url": _detail_url(job)}
+
+    rows = []
+    for job in page.rows:
+        version = page.versions.get(job["cluster"].slug)
+        key = None if version is None else (language, zone, job["cluster"], version, job.get("id"))
+        rows.append(_row_html.render(key, lambda job=job: {"row": context(job)}))
+    return rows
+
+
 @require_GET
 def jobs(request):
     require_infrastructure(request)
     params = _job_query(request)
     page = job_page(**params)
     labels = status_labels()
-    rows = [{"job": job, "cluster": job["cluster"], "status": labels.get(job.get("status"), labels["unknown"]),
-             "ops": _op_ids(job), "times": _timestamps(job), "detail_url": _detail_url(job)} for job in page.rows]
+    rows = _rendered_rows(page, labels)
     filters = [(key, labels[key][0], labels[key][1], page.counts[key]) for key in JOB_FILTERS]
     context = {
         "page": page, "rows": rows, "params": params, "clusters": page.clusters, "filters": filters,

@@ -151,3 +151,16 @@ def test_the_table_refreshes_itself(client, clusters, helpdesk, settings):
 def test_jobs_in_greek(client, clusters, helpdesk):
     body = client.get("/jobs/", HTTP_ACCEPT_LANGUAGE="el").content.decode()
     assert "Εργασίες" in body and "επιτυχία" in body
+
+
+def test_remembered_rows_follow_the_language_and_the_snapshot(client, clusters, sims, helpdesk, settings):
+    """The page's rows are remembered per snapshot, job and language: never another language's row,
+    never a row of an older snapshot."""
+    english = client.get("/jobs/?cluster=c0").content.decode()
+    assert 'text-bg-success">success<' in english
+    greek = client.get("/jobs/?cluster=c0", HTTP_ACCEPT_LANGUAGE="el").content.decode()
+    assert 'text-bg-success">επιτυχία<' in greek and 'text-bg-success">success<' not in greek
+    job_id = sims[0].run_job("POST", "/2/instances/inst0002.sim0.test/reboot")["id"]
+    settings.INVENTORY_STALE_SECONDS = 0
+    again = client.get("/jobs/?cluster=c0").content.decode()
+    assert f'data-job="c0-{job_id}"' in again and again.count("<tr data-job=") == english.count("<tr data-job=") + 1
