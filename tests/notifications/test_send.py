@@ -151,3 +151,16 @@ def test_a_cluster_that_does_not_answer_is_named_and_nothing_is_sent(helpdesk, p
     assert response.status_code == 200
     assert re.search(r"Cluster Cluster c3 did not answer \([^)]*\): the owners for c_c3 cannot be found\.", page)
     assert smtp_sink.messages() == [] and not Notification.objects.exists()
+
+
+def test_an_address_the_mail_library_refuses_fails_that_mail_only_and_is_archived(helpdesk, people, clusters,
+                                                                                  smtp_sink):
+    people.bob.email = "bob@example.org\nBcc: eve@example.org"  # e.g. written by a directory sync
+    people.bob.save()
+    response = send(helpdesk, [f"u_{people.alice.pk}", f"u_{people.bob.pk}"], "Refused address")
+    assert response.status_code == 302
+    by_address, count = mails(smtp_sink, "Refused address")
+    assert count == 1 and set(by_address) == {"alice@example.org"}
+    notification = Notification.objects.get()
+    assert (notification.sent_count, notification.failed_count) == (1, 1)
+    assert notification.failed_addresses == [people.bob.email]
