@@ -120,6 +120,7 @@ def empty_inventory():
     from ganeti.selectors import _derived, _owned
     from ganeti.views.instances import _row_html
     from ganeti.views.jobs import _row_html as _job_row_html  # jobs page rows (H7a)
+    from ganeti.views.jobs import _row_json as _job_row_json
 
     cache.clear()
     inventory._built.clear()
@@ -127,6 +128,7 @@ def empty_inventory():
     _owned.clear()
     _row_html.clear()
     _job_row_html.clear()
+    _job_row_json.clear()
     yield
     cache.clear()
 

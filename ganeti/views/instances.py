@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -98,7 +99,7 @@ def _release_ended(enabled, pending: dict) -> dict:
 # The list's rows as rendered, per process: a row's HTML depends only on the instance (one snapshot's
 # objects never change), its cluster's name, its labels, what the user may do, the pending job, the
 # columns and the language, which together make the key.
-_row_html = RowMemo("ganeti/_instance_row.html")
+_row_html = RowMemo()
 
 
 def _render_rows(rows: list[dict], page, view_all: bool) -> None:
@@ -110,7 +111,8 @@ def _render_rows(rows: list[dict], page, view_all: bool) -> None:
         key = None if version is None else (
             language, instance.cluster, version, instance.name, tuple(label for label, *_rest in row["labels"]),
             tuple(row["may"].items()), row["pending_job"] and row["pending_job"]["job_id"], view_all)
-        row["html"] = _row_html.render(key, lambda row=row: {"row": row, "actions": ACTIONS, "view_all": view_all})
+        row["html"] = _row_html.get(key, lambda row=row: render_to_string(
+            "ganeti/_instance_row.html", {"row": row, "actions": ACTIONS, "view_all": view_all}))
 
 
 @require_GET

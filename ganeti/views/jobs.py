@@ -9,6 +9,7 @@ import json
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
@@ -100,24 +101,39 @@ def _detail_url(job: dict) -> str:
     return (reverse("ganeti:job_detail") + "?" + _query_string(cluster=job["cluster"].slug, jobid=str(job["id"]))[:-1])
 
 
-# The jobs page's rows as rendered, per process: a job of one snapshot never changes, so its row's
-# HTML depends only on the snapshot, the job, the language and the time zone (the key).
-_row_html = RowMemo("ganeti/_job_row.html")
+# The jobs page's rows, as HTML and as JSON, per process: a job of one snapshot never changes, so its
+# row depends only on the snapshot and the job (and the HTML on the language and time zone: the key).
+_row_html = RowMemo()
+_row_json = RowMemo()
+
+
+def _snapshot_key(page, job) -> tuple | None:
+    version = page.versions.get(job["cluster"].slug)
+    return None if version is None else (job["cluster"], version, job.get("id"))
 
 
 def _rendered_rows(page, labels: dict) -> list[str]:
     language, zone = get_language(), get_current_timezone_name()
 
-    def context(job):
-        return {"job": job, "cluster": job["cluster"], "status": labels.get(job.get("status"), labels["unknown"]),
-                "ops": _op_ids(job), "times": _timestamps(job), "detail_url": _detail_url(job)}
+    def render_row(job):
+        row = {"job": job, "cluster": job["cluster"], "status": labels.get(job.get("status"), labels["unknown"]),
+               "ops": _op_ids(job), "times": _timestamps(job), "detail_url": _detail_url(job)}
+        return render_to_string("ganeti/_job_row.html", {"row": row})
 
     rows = []
     for job in page.rows:
-        version = page.versions.get(job["cluster"].slug)
-        key = None if version is None else (language, zone, job["cluster"], version, job.get("id"))
-        rows.append(_row_html.render(key, lambda job=job: {"row": context(job)}))
+        key = _snapshot_key(page, job)
+        rows.append(_row_html.get(key and (language, zone, *key), lambda job=job: render_row(job)))
     return rows
+
+
+def _json_row(job) -> dict:
+    return {
+        "id": job["id"], "cluster": job["cluster"].slug, "cluster_label": job["cluster"].label,
+        "status": job.get("status"), "summary": job.get("summary") or [], "ops": _op_ids(job),
+        **{name: value.isoformat() if value else None for name, value in _timestamps(job).items()},
+        "detail_url": _detail_url(job),
+    }
 
 
 @require_GET
@@ -147,15 +163,7 @@ def jobs_json(request):
     if not permissions.can_view_infrastructure(request.user):
         return forbidden_json()
     page = job_page(**_job_query(request))
-    rows = []
-    for job in page.rows:
-        times = _timestamps(job)
-        rows.append({
-            "id": job["id"], "cluster": job["cluster"].slug, "cluster_label": job["cluster"].label,
-            "status": job.get("status"), "summary": job.get("summary") or [], "ops": _op_ids(job),
-            **{name: value.isoformat() if value else None for name, value in times.items()},
-            "detail_url": _detail_url(job),
-        })
+    rows = [_row_json.get(_snapshot_key(page, job), lambda job=job: _json_row(job)) for job in page.rows]
     return JsonResponse({
         "rows": rows, "counts": page.counts, "total": page.total, "filtered": page.page.paginator.count,
         "page": page.page.number, "pages": page.page.paginator.num_pages, "errors": errors_json(page.errors),
