@@ -294,11 +294,18 @@ def idle_accounts(request):
 # --------------------------------------------------------------------------------------------------
 
 
+def _no_nul(name: str) -> str:
+    """A user or group name from the URL; a NUL (which PostgreSQL refuses) is no such name."""
+    if "\x00" in name:
+        raise Http404("No such name.")
+    return name
+
+
 @require_safe
 def user_info(request, name: str):
     if not permissions.can_view_user_info(request.user):
         raise PermissionDenied
-    person = get_object_or_404(get_user_model(), username=name)
+    person = get_object_or_404(get_user_model(), username=_no_nul(name))
     return render(request, "accounts/user_info.html", {"person": person, **selectors.user_info(person)})
 
 
@@ -306,5 +313,5 @@ def user_info(request, name: str):
 def group_info(request, name: str):
     if not permissions.can_view_user_info(request.user):
         raise PermissionDenied
-    group = get_object_or_404(Group, name=name)
+    group = get_object_or_404(Group, name=_no_nul(name))
     return render(request, "accounts/group_info.html", {"group": group, **selectors.group_info(group)})

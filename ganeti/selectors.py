@@ -270,7 +270,7 @@ def owner_lookup(user, query: str, *, limit: int = 20) -> list[dict]:
 # -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
 
 __all__ += ["ClusterDetail", "cluster_detail", "NodePage", "node_page", "JobPage", "job_page", "job_detail",
-            "instance_popup", "NODE_ROLES", "JOB_FILTERS", "ganeti_time"]
+            "instance_popup", "NODE_ROLES", "JOB_FILTERS", "ganeti_time", "enabled_cluster"]
 
 # The node roles in the order the filter buttons show them (RAPI's words: ganeti.rapi.client.NODE_ROLES).
 NODE_ROLES = ("master", "master-candidate", "regular", "drained", "offline")
@@ -281,6 +281,14 @@ JOB_FILTERS = {
     "queued": ("queued",), "canceled": ("canceled", "canceling"),
 }
 JOBS_PER_PAGE = 50
+
+
+def enabled_cluster(slug) -> Cluster | None:
+    """The enabled cluster of a slug from a URL or a form; None for an unknown one and for anything that
+    is not a slug (a NUL the database refuses included)."""
+    if not isinstance(slug, str) or not _URL_NAME.match(slug):
+        return None
+    return cluster_list(enabled_only=True).filter(slug=slug).first()
 
 
 def ganeti_time(value):
@@ -480,9 +488,7 @@ def job_detail(cluster_slug: str, job_id) -> tuple[Cluster, dict]:
         job_id = int(job_id)
     except (TypeError, ValueError):
         raise Http404("No such job.") from None
-    if job_id < 0 or not _URL_NAME.match(cluster_slug or ""):
-        raise Http404("No such job.")
-    cluster = cluster_list(enabled_only=True).filter(slug=cluster_slug).first()
+    cluster = enabled_cluster(cluster_slug) if job_id >= 0 else None
     if cluster is None:
         raise Http404("No such job.")
     try:

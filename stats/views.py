@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from ganeti.permissions import user_group_names
 from ganeti.rapi import inventory
-from ganeti.selectors import cluster_list
+from ganeti.selectors import enabled_cluster
 
 from . import selectors
 from .permissions import can_view_platform_stats
@@ -82,7 +82,7 @@ def vms_cluster_json(request, cluster):
     """{"cluster", "name", "instances": {"up", "down"}, "errors"}: one cluster's running and other instances."""
     if not can_view_platform_stats(request.user):
         return JsonResponse({"error": "forbidden", "detail": _("Only helpdesk users see every cluster.")}, status=403)
-    target = cluster_list().filter(slug=cluster[:50]).first()
+    target = enabled_cluster(cluster)
     if target is None:
         return JsonResponse({"error": "not_found", "detail": _("No such cluster.")}, status=404)
     result = inventory.instances([target])

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ganeti import permissions
-from ganeti.selectors import NODE_ROLES, cluster_detail, cluster_list, instance_popup, node_page
+from ganeti.selectors import NODE_ROLES, cluster_detail, cluster_list, enabled_cluster, instance_popup, node_page
 from ganeti.services import clear_caches, cluster_refresh
 
 def json_error(code: str, message: str, status: int) -> JsonResponse:
@@ -73,10 +73,10 @@ def errors_json(errors) -> list[dict]:
 
 def _selected_cluster(request):
     """The enabled cluster named by ?cluster=, None when none is named; Http404 for an unknown one."""
-    slug = request.GET.get("cluster", "")[:50]
+    slug = request.GET.get("cluster", "")
     if not slug:
         return None
-    cluster = cluster_list().filter(slug=slug).first()
+    cluster = enabled_cluster(slug)
     if cluster is None:
         raise Http404(_("No such cluster."))
     return cluster
@@ -131,7 +131,7 @@ def cluster_detail_json(request):
 @require_POST
 def cluster_refresh_view(request):
     require_infrastructure(request)
-    cluster = cluster_list().filter(slug=request.POST.get("cluster", "")[:50]).first()
+    cluster = enabled_cluster(request.POST.get("cluster"))
     if cluster is None:
         raise Http404(_("No such cluster."))
     cluster_refresh(cluster=cluster)

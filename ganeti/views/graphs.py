@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from ganeti import graphs, permissions
 from ganeti.rapi import inventory
-from ganeti.selectors import cluster_list, instance_or_404
+from ganeti.selectors import cluster_list, enabled_cluster, instance_or_404
 
 
 def _image(body: bytes, content_type: str, *, status: int = 200, nodata: bool = False) -> HttpResponse:
@@ -86,7 +86,7 @@ def cluster_graphs(request, cluster):
     """Every instance of the chosen nodes (?nodes=a,b; all nodes when none), grouped by primary node,
     each with its CPU and network graphs (drawn when its row is opened)."""
     _require_all_graphs(request.user)
-    target = cluster_list().filter(slug=cluster[:50]).first()
+    target = enabled_cluster(cluster)
     if target is None:
         raise Http404("No such cluster.")
     wanted = set(_requested_nodes(request))
