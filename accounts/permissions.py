@@ -1,5 +1,7 @@
 """Every access decision of the accounts app."""
 
+from ganeti.permissions import can_view_all_instances
+
 from . import selectors
 
 __all__ = [
@@ -39,5 +41,4 @@ def can_change_password_here(user) -> bool:
 
 def can_view_user_info(user) -> bool:
     """The user and group info pages: helpdesk (may view all instances) and superusers."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and (user.is_superuser or user.has_perm("ganeti.view_instances")))
+    return can_view_all_instances(user)
