@@ -158,6 +158,21 @@ def _query_string(**values) -> str:
     return encoded + "&" if encoded else ""
 
 
+def render_list_page(request, list_id: str, fragment: str, template: str, context: dict):
+    """The nodes or jobs page, or only its list (`fragment`) for an htmx request that swaps #list_id."""
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == list_id:
+        return render(request, fragment, context)
+    return render(request, template, context)
+
+
+def list_page_json(page, rows: list) -> JsonResponse:
+    """The nodes or jobs JSON: {"rows", "counts", "total", "filtered", "page", "pages", "errors"}."""
+    return JsonResponse({
+        "rows": rows, "counts": page.counts, "total": page.total, "filtered": page.page.paginator.count,
+        "page": page.page.number, "pages": page.page.paginator.num_pages, "errors": errors_json(page.errors),
+    })
+
+
 @require_GET
 def nodes(request):
     require_infrastructure(request)
@@ -173,9 +188,7 @@ def nodes(request):
         "filter_query": _query_string(q=params["query"], cluster=params["cluster_slug"]),
         "page_query": _query_string(q=params["query"], cluster=params["cluster_slug"], role=params["role"]),
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "node-list":
-        return render(request, "ganeti/_node_list.html", context)
-    return render(request, "ganeti/nodes.html", context)
+    return render_list_page(request, "node-list", "ganeti/_node_list.html", "ganeti/nodes.html", context)
 
 
 @require_GET
@@ -185,11 +198,8 @@ def nodes_json(request):
     if not permissions.can_view_infrastructure(request.user):
         return forbidden_json()
     page = node_page(**_node_params(request))
-    return JsonResponse({
-        "rows": [node_json(node, page.group_names.get((node.cluster.pk, node.group_uuid))) for node in page.rows],
-        "counts": page.counts, "total": page.total, "filtered": page.page.paginator.count,
-        "page": page.page.number, "pages": page.page.paginator.num_pages, "errors": errors_json(page.errors),
-    })
+    return list_page_json(page, [node_json(node, page.group_names.get((node.cluster.pk, node.group_uuid)))
+                                 for node in page.rows])
 
 
 # -- the instance popup ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,7 +21,7 @@ from ganeti.rapi.client import GanetiApiError
 from ganeti.rapi.inventory import describe_error
 from ganeti.selectors import JOB_FILTERS, ganeti_time, job_detail, job_page
 
-from .clusters import _query_string, errors_json, forbidden_json, require_infrastructure
+from .clusters import _query_string, forbidden_json, list_page_json, render_list_page, require_infrastructure
 from .row_memo import RowMemo
 
 
@@ -150,9 +150,7 @@ def jobs(request):
         "page_query": _query_string(status=params["status"], cluster=params["cluster_slug"]),
         "refresh_seconds": settings.JOBS_PAGE_REFRESH_SECONDS,
     }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "job-list":
-        return render(request, "ganeti/_job_list.html", context)
-    return render(request, "ganeti/jobs.html", context)
+    return render_list_page(request, "job-list", "ganeti/_job_list.html", "ganeti/jobs.html", context)
 
 
 @require_GET
@@ -163,11 +161,8 @@ def jobs_json(request):
     if not permissions.can_view_infrastructure(request.user):
         return forbidden_json()
     page = job_page(**_job_query(request))
-    rows = [_row_json.get(_snapshot_key(page, job), lambda job=job: _json_row(job)) for job in page.rows]
-    return JsonResponse({
-        "rows": rows, "counts": page.counts, "total": page.total, "filtered": page.page.paginator.count,
-        "page": page.page.number, "pages": page.page.paginator.num_pages, "errors": errors_json(page.errors),
-    })
+    return list_page_json(page, [_row_json.get(_snapshot_key(page, job), lambda job=job: _json_row(job))
+                                 for job in page.rows])
 
 
 @require_GET
