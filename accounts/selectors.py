@@ -6,6 +6,7 @@ import time
 import urllib.request
 from datetime import timedelta
 
+import feedparser
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -109,8 +110,6 @@ def news_entries() -> list[dict]:
 
 
 def _fetch_feed(url: str) -> list[dict]:
-    import feedparser
-
     try:
         with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - operator's URL
             body = response.read(1_000_000)
