@@ -7,6 +7,8 @@ and answers the websocket URL; websockify looks the token up (and deletes it) wh
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,7 @@ from ganeti.rapi.connection import client_for
 from ganeti.rapi.console import vnc_target
 from ganeti.selectors import instance_or_404
 
+logger = logging.getLogger(__name__)
 _token_stores: dict[str, redis.Redis] = {}
 
 
@@ -82,6 +85,7 @@ def instance_console(request, cluster, instance):
         "connected": _("Connected to %(name)s.") % {"name": name}, "disconnected": _("Disconnected."),
         "lost": _("The connection was lost or refused."), "failed": _("The console could not be opened:"),
         "security": _("The VNC server refused the connection:"),
+        "session": _("Your session has ended: reload the page and log in again."),
     }
     return render(request, "ganeti/instance_console.html", context)
 
@@ -119,8 +123,11 @@ def instance_console_token(request, cluster, instance):
         console_tokens.store(token_store(), token, target.host, target.port, settings.CONSOLE_TOKEN_SECONDS,
                              cluster=cluster.slug, instance=name, user=request.user.get_username())
     except redis.RedisError as exc:
-        return _error("token_store", _("The console proxy's token store does not answer: %(reason)s")
-                      % {"reason": exc}, 503)
+        # The reason names the store's address: for the operators' log, not for the user.
+        logger.error("console token store unreachable (%s/%s for %s): %s", cluster.slug, name,
+                     request.user.get_username(), exc)
+        return _error("token_store", _("The console service is not available right now. Try again in a "
+                                       "moment; if it lasts, tell the administrators."), 503)
     audit_record(request=request, cluster=cluster, instance_name=name, action=AuditAction.CONSOLE,
                  details="%s:%d" % (target.host, target.port))
     return JsonResponse({"url": websocket_url(request, token), "expires_in": settings.CONSOLE_TOKEN_SECONDS})
