@@ -12,21 +12,15 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-__all__ = ["token_required", "json_error"]
+from ganetimgr.responses import json_error
+
+__all__ = ["token_required"]
 
 REALM = "ganetimgr"
-
-
-def json_error(status: int, code: str, message: str, **headers) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
 
 
 def _challenge(error: str = "", scope: str = "") -> str:
@@ -40,7 +34,7 @@ def _challenge(error: str = "", scope: str = "") -> str:
     return "Bearer " + ", ".join(parts)
 
 
-def _unauthorized(code: str, message: str, *, oauth_error: str = "") -> JsonResponse:
+def _unauthorized(code: str, message: str, *, oauth_error: str = ""):
     return json_error(401, code, message, WWW_Authenticate=_challenge(oauth_error))
 
 

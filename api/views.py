@@ -18,7 +18,9 @@ from ganeti.rapi.client import GanetiApiError
 from ganeti.selectors import instance_or_404, instance_pending_job
 from ganeti.services import POWER_ACTIONS, PowerActionRefused, instance_power_action
 
-from .auth import json_error, token_required
+from ganetimgr.responses import json_error
+
+from .auth import token_required
 from .selectors import owned_instances
 
 OPENAPI = json.loads((Path(__file__).resolve().parent / "openapi.json").read_text())

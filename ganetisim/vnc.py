@@ -15,14 +15,17 @@ shows the instance's name, its node, a clock and what was typed; every key event
 tell that a Ctrl-Alt-Del or a pasted text arrived (control API: GET /__ganetisim__/vnc).
 """
 
+import contextlib
 import hashlib
 import ipaddress
+import logging
 import select
 import socket
 import struct
 import threading
 import time
 
+logger = logging.getLogger(__name__)
 WIDTH, HEIGHT = 640, 400
 RECONCILE_SECONDS = 0.1
 KEEP_KEY_EVENTS = 200
@@ -192,7 +195,7 @@ class PixelFormat:
 
 
 class ClientClosed(Exception):
-    pass
+    """The viewer went away, or spoke something other than RFB: its connection ends."""
 
 
 class Connection:
@@ -245,8 +248,10 @@ class Connection:
                     self.message()
                 self.server.screen.tick()
                 self.update()
-        except (ClientClosed, OSError, ValueError, struct.error):
-            pass
+        except (ClientClosed, OSError):
+            return  # the viewer hung up (or the server closed): nothing to tell
+        except (ValueError, struct.error) as error:
+            logger.info("VNC %s: a malformed client message ends the connection: %s", self.server.screen.name, error)
         finally:
             self.sock.close()
 
@@ -321,16 +326,14 @@ class VncServer:
 
     def close(self):
         self.closed = True
-        try:
+        # shutdown() wakes the threads blocked in accept() and recv(); a socket the peer already closed
+        # raises OSError, which changes nothing.
+        with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.listener.close()
         for sock in list(self.clients):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def as_dict(self):
         with self.screen.lock:

@@ -7,6 +7,8 @@ and answers the websocket URL; websockify looks the token up (and deletes it) wh
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -22,7 +24,9 @@ from ganeti.rapi.client import GanetiApiError
 from ganeti.rapi.connection import client_for
 from ganeti.rapi.console import vnc_target
 from ganeti.selectors import instance_or_404
+from ganetimgr.responses import json_error
 
+logger = logging.getLogger(__name__)
 _token_stores: dict[str, redis.Redis] = {}
 
 
@@ -82,45 +86,45 @@ def instance_console(request, cluster, instance):
         "connected": _("Connected to %(name)s.") % {"name": name}, "disconnected": _("Disconnected."),
         "lost": _("The connection was lost or refused."), "failed": _("The console could not be opened:"),
         "security": _("The VNC server refused the connection:"),
+        "session": _("Your session has ended: reload the page and log in again."),
     }
     return render(request, "ganeti/instance_console.html", context)
-
-
-def _error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 @require_POST
 def instance_console_token(request, cluster, instance):
     """JSON {"url", "expires_in"}: the websocket URL with a fresh single-use token; JSON errors with a code."""
     if not settings.WEBSOCK_VNC_ENABLED:
-        return _error("disabled", _("The web console is turned off."), 404)
+        return json_error(404, "disabled", _("The web console is turned off."))
     cluster_slug, name = cluster, instance
     try:
         cluster, instance = instance_or_404(request.user, cluster_slug, name, live=True)
     except Http404:
-        return _error("not_found", _("No such instance."), 404)
+        return json_error(404, "not_found", _("No such instance."))
     except GanetiApiError as exc:
-        return _error("cluster_error", _("The cluster could not be asked: %(reason)s") % {"reason": exc}, 502)
+        return json_error(502, "cluster_error", _("The cluster could not be asked: %(reason)s") % {"reason": exc})
     if not permissions.can_operate_instance(request.user, instance):
         audit_record(request=request, cluster=cluster, instance_name=name, action=AuditAction.CONSOLE,
                      authorized=False, details=_("Refused: not allowed."))
-        return _error("forbidden", _("You may not open this instance's console."), 403)
+        return json_error(403, "forbidden", _("You may not open this instance's console."))
     if not instance.is_running:
-        return _error("not_running", _("%(name)s is not running: start it first.") % {"name": name}, 409)
+        return json_error(409, "not_running", _("%(name)s is not running: start it first.") % {"name": name})
     try:
         target = vnc_target(client_for(cluster), instance)
     except GanetiApiError as exc:
-        return _error("cluster_error", _("The cluster could not be asked: %(reason)s") % {"reason": exc}, 502)
+        return json_error(502, "cluster_error", _("The cluster could not be asked: %(reason)s") % {"reason": exc})
     if not target.is_vnc:
-        return _error("no_vnc", _unavailable_text(target), 409)
+        return json_error(409, "no_vnc", _unavailable_text(target))
     token = console_tokens.new_token()
     try:
         console_tokens.store(token_store(), token, target.host, target.port, settings.CONSOLE_TOKEN_SECONDS,
                              cluster=cluster.slug, instance=name, user=request.user.get_username())
     except redis.RedisError as exc:
-        return _error("token_store", _("The console proxy's token store does not answer: %(reason)s")
-                      % {"reason": exc}, 503)
+        # The reason names the store's address: for the operators' log, not for the user.
+        logger.error("console token store unreachable (%s/%s for %s): %s", cluster.slug, name,
+                     request.user.get_username(), exc)
+        return json_error(503, "token_store", _("The console service is not available right now. Try again "
+                                                "in a moment; if it lasts, tell the administrators."))
     audit_record(request=request, cluster=cluster, instance_name=name, action=AuditAction.CONSOLE,
                  details="%s:%d" % (target.host, target.port))
     return JsonResponse({"url": websocket_url(request, token), "expires_in": settings.CONSOLE_TOKEN_SECONDS})

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from auditlog.models import AuditAction
 from ganeti import permissions
 from ganeti.models import Network
 from ganeti.rapi import inventory
@@ -44,10 +43,11 @@ INSTANCE_LABELS = {
     "maintenance": (gettext_lazy("node-group maintenance"), "warning"),
     "unreachable": (gettext_lazy("cluster unreachable"), "dark"),
 }
+# The power actions' button labels (their audit actions: ganeti.services.POWER_ACTIONS).
 ACTIONS = {
-    "startup": (gettext_lazy("Start"), AuditAction.STARTUP),
-    "shutdown": (gettext_lazy("Shut down"), AuditAction.SHUTDOWN),
-    "reboot": (gettext_lazy("Reboot"), AuditAction.REBOOT),
+    "startup": gettext_lazy("Start"),
+    "shutdown": gettext_lazy("Shut down"),
+    "reboot": gettext_lazy("Reboot"),
 }
 SORT_COLUMNS = ("name", "cluster", "status", "node", "memory", "vcpus", "disk")
 
@@ -254,7 +254,7 @@ def instance_poll(request, cluster, instance):
 
 
 def _power_action(request, cluster_slug: str, name: str, action: str):
-    label, _audit_action = ACTIONS[action]
+    label = ACTIONS[action]
     try:
         cluster, instance = instance_or_404(request.user, cluster_slug, name, live=True)
     except GanetiApiError as exc:

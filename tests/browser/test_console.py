@@ -1,7 +1,8 @@
 """The web console in Debian's Chromium (H8b): the owner opens the console of a running simulated
 instance from its page; noVNC connects through websockify (single-use token) to the simulator's RFB
 server and paints its screen; Ctrl-Alt-Del, the sticky Ctrl key and paste-as-keystrokes reach the server;
-disconnecting and connecting again works with a new token."""
+disconnecting and connecting again works with a new token; a dead token store and an ended session are
+said on the page."""
 
 import re
 import time
@@ -11,7 +12,7 @@ from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
 from tests.console_services import start_websockify, vnc_network
-from tests.helpers import log_in
+from tests.helpers import free_port, log_in
 from tests.simulator import start_simulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True),
@@ -95,3 +96,21 @@ def test_the_owner_uses_the_console_of_a_running_instance(live_server, page, use
     events = len(key_events(vnc_sim, name))
     time.sleep(0.3)
     assert len(key_events(vnc_sim, name)) == events, "Escape sent nothing"
+
+    # The token store (Redis) is down: the page says so and Connect may be tried again.
+    page.get_by_role("button", name="Disconnect").click()
+    page.wait_for_function("window.consoleState === 'disconnected'")
+    settings.CONSOLE_TOKEN_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    connect = page.get_by_role("button", name="Connect", exact=True)
+    connect.click()
+    page.wait_for_function("window.consoleState === 'failed'")
+    expect(page.locator("#console-status")).to_have_text(
+        "The console could not be opened: The console service is not available right now. Try again in a "
+        "moment; if it lasts, tell the administrators.")
+    expect(connect).to_be_enabled()
+    # The session ended (the login page answers the token request): the page says to log in again.
+    page.context.clear_cookies(name=django_settings.SESSION_COOKIE_NAME)
+    connect.click()
+    page.wait_for_function("window.consoleState === 'failed'")
+    expect(page.locator("#console-status")).to_have_text(
+        "The console could not be opened: Your session has ended: reload the page and log in again.")

@@ -6,15 +6,19 @@ import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import logging
+
 import pytest
 import redis
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 
 from auditlog.models import AuditEntry
 from ganeti import console_tokens
 from tests.console_services import start_websockify, vnc_network, websocket_first_frame
+from tests.helpers import free_port
 from tests.simulator import start_simulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db, pytest.mark.usefixtures("empty_inventory")]
@@ -128,6 +132,30 @@ def test_only_those_who_may_operate_it_get_a_token(client, roles, cluster, vnc_s
 def test_get_is_not_allowed_on_the_token_url(client, roles, cluster, vnc_sim):
     client.force_login(roles["owner"])
     assert client.get(token_url(alice_instances(vnc_sim)[0])).status_code == 405
+
+
+def test_the_token_post_needs_the_csrf_token(roles, cluster, vnc_sim):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(roles["owner"])
+    name = alice_instances(vnc_sim)[0]
+    assert browser.post(token_url(name)).status_code == 403
+    browser.get(page_url(name))  # sets the CSRF cookie, as the page does for its script
+    csrf = browser.cookies[django_settings.CSRF_COOKIE_NAME].value
+    assert browser.post(token_url(name), HTTP_X_CSRFTOKEN=csrf).status_code == 200
+
+
+def test_a_dead_token_store_answers_503_and_says_so(client, roles, cluster, vnc_sim, settings, caplog):
+    settings.CONSOLE_TOKEN_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    name = alice_instances(vnc_sim)[0]
+    client.force_login(roles["owner"])
+    with caplog.at_level(logging.ERROR, logger="ganeti.views.console"):
+        response = client.post(token_url(name))
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "token_store" and "not available right now" in error["message"]
+    assert "127.0.0.1" not in error["message"]  # the store's address is for the operators' log
+    assert "console token store unreachable" in caplog.text and name in caplog.text
+    assert not AuditEntry.objects.filter(instance_name=name, action="console").exists()
 
 
 def test_the_owner_gets_the_console_page_with_its_buttons(client, roles, cluster, vnc_sim):

@@ -1,18 +1,13 @@
 """The simulator's VNC screens (--vnc): an RFB 3.8 server per running instance at its node's address."""
 
-import random
 import socket
 import struct
 import time
 
 import pytest
 
+from tests.console_services import vnc_network
 from tests.simulator import start_simulator
-
-
-def vnc_network():
-    """A loopback /24 of its own, so that parallel runs and the demo never share an address."""
-    return "127.%d.%d.0/24" % (random.randrange(100, 250), random.randrange(1, 250))
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +123,19 @@ def test_client_pixel_format_is_honoured(vnc_sim):
         # the bottom stripes start with red (230, 25, 75): low byte first
         offset = ((height - 1) * width + 2) * 4
         assert pixels[offset:offset + 3] == bytes([230, 25, 75])
+
+
+def test_a_malformed_message_ends_that_connection_only(vnc_sim):
+    inst = running_instance(vnc_sim)
+    screen = screens(vnc_sim)[inst["name"]]
+    sock, _width, _height, _name = rfb_connect(screen["address"], screen["port"])
+    with sock:
+        sock.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 7, 7, 0, 1, 1, 1, 1, 0, 1, 2))  # 7 bits per pixel
+        assert sock.recv(1) == b"", "the server closes the connection"
+    sock, width, height, _name = rfb_connect(screen["address"], screen["port"])
+    with sock:
+        sock.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, width, height))
+        assert read_update(sock)[0][:4] == (0, 0, width, height)
 
 
 def test_screens_follow_shutdown_and_startup(vnc_sim):

@@ -55,6 +55,11 @@ async function connect() {
       method: "POST", credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     });
+    // An ended session is sent to the login page, which is HTML.
+    if (response.redirected) { throw new Error(strings.session); }
+    if (!(response.headers.get("Content-Type") || "").startsWith("application/json")) {
+      throw new Error(response.status + " " + response.statusText);
+    }
     answer = await response.json();
     if (!response.ok) { throw new Error(answer.error ? answer.error.message : response.statusText); }
   } catch (error) {
