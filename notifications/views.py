@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ganetimgr.responses import json_error
+
 from . import selectors, services
 from .forms import NotificationForm
 from .permissions import can_notify, can_view_notification_archive
@@ -102,12 +104,11 @@ def recipient_lookup(request):
     {"results": [{"id", "type", "type_label", "text"}], "errors": [...]}, or for htmx the result
     checkboxes. Fewer than 2 characters find nothing; a bad type is a 400 with code "bad_type"."""
     if not can_notify(request.user):
-        return JsonResponse({"error": {"code": "forbidden", "message": _("You may not send notifications.")}},
-                            status=403)
+        return json_error(403, "forbidden", _("You may not send notifications."))
     kind = request.GET.get("type", "")
     if kind not in selectors.LOOKUP_TYPES:
-        return JsonResponse({"error": {"code": "bad_type", "message": _("type must be one of: %(types)s.")
-                                       % {"types": ", ".join(selectors.LOOKUP_TYPES)}}}, status=400)
+        return json_error(400, "bad_type", _("type must be one of: %(types)s.")
+                          % {"types": ", ".join(selectors.LOOKUP_TYPES)})
     query = request.GET.get("q", "")
     results, errors = selectors.lookup(kind, query)
     if request.headers.get("HX-Request"):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from ganeti.permissions import user_group_names
 from ganeti.rapi import inventory
 from ganeti.selectors import enabled_cluster
+from ganetimgr.responses import json_error
 
 from . import selectors
 from .permissions import can_view_platform_stats
@@ -81,14 +82,13 @@ def instances_json(request):
 def vms_cluster_json(request, cluster):
     """{"cluster", "name", "instances": {"up", "down"}, "errors"}: one cluster's running and other instances."""
     if not can_view_platform_stats(request.user):
-        return JsonResponse({"error": "forbidden", "detail": _("Only helpdesk users see every cluster.")}, status=403)
+        return json_error(403, "forbidden", _("Only helpdesk users see every cluster."))
     target = enabled_cluster(cluster)
     if target is None:
-        return JsonResponse({"error": "not_found", "detail": _("No such cluster.")}, status=404)
+        return json_error(404, "not_found", _("No such cluster."))
     result = inventory.instances([target])
     if result.errors and not result.items:
-        return JsonResponse({"error": "cluster_unavailable", "detail": result.errors[0].message,
-                             "cluster": target.slug}, status=503)
+        return json_error(503, "cluster_unavailable", result.errors[0].message)
     state = selectors.cluster_states(result.items, [target])[0]
     return JsonResponse({"cluster": target.slug, "name": str(target),
                          "instances": {"up": state["running"], "down": state["stopped"]},

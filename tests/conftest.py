@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, database_url
 
@@ -27,6 +28,15 @@ def _interrupt(signum, frame):
 # with-services.sh stops pytest with SIGTERM (Ctrl-C reaches it only that way, as a background job):
 # turn it into KeyboardInterrupt so that fixtures tear down what they started.
 signal.signal(signal.SIGTERM, _interrupt)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: the test client's requests run LocaleMiddleware in the
+    test's own thread, and a Greek page would otherwise leave Greek active for code a later test calls
+    directly (a service's messages, a mail rendered outside a request)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -20,14 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 from ganeti import permissions
 from ganeti.selectors import NODE_ROLES, cluster_detail, cluster_list, enabled_cluster, instance_popup, node_page
 from ganeti.services import clear_caches, cluster_refresh
+from ganetimgr.responses import json_error
 
-def json_error(code: str, message: str, status: int) -> JsonResponse:
-    """The JSON endpoints' error shape: {"error": {"code", "message"}}."""
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 def forbidden_json() -> JsonResponse:
-    return json_error("forbidden", _("Only helpdesk users and administrators may see this."), 403)
+    return json_error(403, "forbidden", _("Only helpdesk users and administrators may see this."))
 
 
 def require_infrastructure(request) -> None:
@@ -104,11 +102,11 @@ def cluster_detail_json(request):
     if not permissions.can_view_infrastructure(request.user):
         return forbidden_json()
     if not request.GET.get("cluster"):
-        return json_error("missing_cluster", _("Name a cluster: ?cluster=<slug>."), 400)
+        return json_error(400, "missing_cluster", _("Name a cluster: ?cluster=<slug>."))
     try:
         cluster = _selected_cluster(request)
     except Http404:
-        return json_error("unknown_cluster", _("No such cluster."), 404)
+        return json_error(404, "unknown_cluster", _("No such cluster."))
     detail = cluster_detail(cluster)
     info = detail.info
     group_names = {row["name"]: row for row in detail.groups}

@@ -57,7 +57,7 @@ def test_an_owner_finds_opens_and_reboots_an_instance(live_server, page, user, s
     expect(rows).to_have_count(1)
 
     # Open it: the detail page, read live.
-    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=name, exact=True).click()  # not its Console link
     expect(page).to_have_url(re.compile(rf"/instances/c1/{re.escape(name)}/$"))
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     panel = page.locator("#instance-panel")
