@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from registration.models import SupervisedRegistrationProfile
 
-from apply.selectors import applications_of  # user and group info (H7b)
-from ganeti.rapi import inventory  # user and group info (H7b)
+from apply.selectors import applications_of  # user and group info
+from ganeti.rapi import inventory  # user and group info
 
 from .models import SshKey, UserProfile
 
@@ -143,7 +143,7 @@ def session_seconds_left(request) -> int | None:
     return max(0, int(login_at + settings.SESSION_COOKIE_AGE - time.time()))
 
 
-# -- user and group info (H7b) ---------------------------------------------------------------------
+# -- user and group info ---------------------------------------------------------------------
 
 INFO_APPLICATIONS = 50
 

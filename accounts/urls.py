@@ -30,7 +30,7 @@ urlpatterns = [
     path("keys/", views.ssh_keys, name="ssh_keys"),
     path("keys/delete/<int:key_id>/", views.ssh_key_delete, name="ssh_key_delete"),
     path("idle/", views.idle_accounts, name="idle_accounts"),
-    # -- user and group info (H7b)
+    # -- user and group info
     path("info/user/<str:name>/", views.user_info, name="user_info"),
     path("info/group/<str:name>/", views.group_info, name="group_info"),
 ]

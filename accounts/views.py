@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth import get_user_model  # user and group info (H7b)
+from django.contrib.auth import get_user_model  # user and group info
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.models import Group  # user and group info (H7b)
+from django.contrib.auth.models import Group  # user and group info
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -290,7 +290,7 @@ def idle_accounts(request):
 
 
 # --------------------------------------------------------------------------------------------------
-# User and group info (helpdesk) (H7b)
+# User and group info (helpdesk)
 # --------------------------------------------------------------------------------------------------
 
 

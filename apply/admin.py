@@ -35,7 +35,7 @@ class InstanceApplicationAdmin(admin.ModelAdmin):
     ]
 
 
-# -- watcher (H5b): messages the watcher buried ------------------------------------------------------
+# -- watcher: messages the watcher buried ------------------------------------------------------
 
 @admin.register(QueueProblem)
 class QueueProblemAdmin(admin.ModelAdmin):

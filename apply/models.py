@@ -133,7 +133,7 @@ class InstanceApplication(models.Model):
         return self.status in (ApplicationStatus.APPROVED, ApplicationStatus.FAILED)
 
 
-# -- watcher (H5b) -----------------------------------------------------------------------------------
+# -- watcher -----------------------------------------------------------------------------------
 
 
 class QueueProblem(models.Model):

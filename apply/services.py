@@ -22,7 +22,7 @@ from .models import ApplicationStatus, InstanceApplication
 log = logging.getLogger(__name__)
 
 
-# -- submission (H5b) --------------------------------------------------------------------------------
+# -- submission --------------------------------------------------------------------------------
 # From "submitted" on, the watcher owns the application: apply/handlers.py creates the instance.
 
 SUBMITTABLE_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.FAILED)
@@ -98,7 +98,7 @@ def _enqueue_create(submission: Submission) -> None:
         submission.queued = True
 
 
-# -- web (H5a): filing, review, refusal ------------------------------------------------------------------
+# -- web: filing, review, refusal ------------------------------------------------------------------
 
 REVIEWABLE_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.APPROVED, ApplicationStatus.FAILED)
 

@@ -98,7 +98,7 @@ class NetworkAdmin(admin.ModelAdmin):
     autocomplete_fields = ["cluster"]
 
 
-# -- instance changes (H4b) ------------------------------------------------------------------------
+# -- instance changes ------------------------------------------------------------------------
 
 
 @admin.register(InstanceActionRequest)

@@ -1,4 +1,4 @@
-"""Forms of the ganeti app: the changes owners and administrators make to instances (H4b)."""
+"""Forms of the ganeti app: the changes owners and administrators make to instances."""
 
 from __future__ import annotations
 

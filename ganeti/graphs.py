@@ -1,4 +1,4 @@
-"""Instance graphs (H7c): PNGs of an external grapher (GRNET's vima-grapher or alike, fed by collectd)
+"""Instance graphs: PNGs of an external grapher (GRNET's vima-grapher or alike, fed by collectd)
 at COLLECTD_URL/<instance>/<cpu-ts|net-ts>.png/<start>,<end>[/eth<N>], proxied so the browser never
 needs to reach the grapher. Nothing from the request reaches the grapher unchecked, and anything that
 goes wrong there (no answer in GRAPH_TIMEOUT, an error, a body that is not an image) gives NODATA_IMAGE.

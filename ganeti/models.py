@@ -158,7 +158,7 @@ class Network(models.Model):
             raise ValidationError({"ipv6_prefix": exc.messages}) from None
 
 
-# -- instance changes (H4b) ------------------------------------------------------------------------
+# -- instance changes ------------------------------------------------------------------------
 
 
 class InstanceAction(models.TextChoices):

@@ -13,7 +13,7 @@ __all__ = [
     "can_view_all_instances", "is_owner", "can_view_instance", "can_operate_instance", "can_change_instance",
     "can_edit_owners", "can_lock_instance", "can_isolate_instance", "can_view_audit_log",
     "instance_capabilities", "user_group_names", "is_listed_owner",
-    "can_view_infrastructure", "can_clear_cache",  # clusters, nodes, jobs (H7a)
+    "can_view_infrastructure", "can_clear_cache",  # clusters, nodes, jobs
 ]
 
 
@@ -103,7 +103,7 @@ def can_view_audit_log(user) -> bool:
     return can_view_all_instances(user)
 
 
-# -- graphs (H7c) ----------------------------------------------------------------------------------
+# -- graphs ----------------------------------------------------------------------------------
 __all__ += ["can_view_all_graphs", "can_view_instance_graphs"]
 
 
@@ -115,7 +115,7 @@ def can_view_all_graphs(user) -> bool:
 def can_view_instance_graphs(user, instance) -> bool:
     """An instance's CPU and network graphs: its owners (user or group tag) and can_view_all_graphs."""
     return is_owner(user, instance) or can_view_all_graphs(user)
-# -- end graphs (H7c)
+# -- end graphs
 
 
 def instance_capabilities(user, instance) -> dict[str, bool]:
@@ -131,7 +131,7 @@ def instance_capabilities(user, instance) -> dict[str, bool]:
     }
 
 
-# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+# -- clusters, nodes, jobs -------------------------------------------------------------------
 
 
 def can_view_infrastructure(user) -> bool:
@@ -142,4 +142,4 @@ def can_view_infrastructure(user) -> bool:
 def can_clear_cache(user) -> bool:
     """Dropping every cached snapshot of every cluster: superusers only."""
     return _active(user) and user.is_superuser
-# -- end clusters, nodes, jobs (H7a)
+# -- end clusters, nodes, jobs

@@ -30,7 +30,7 @@ def cluster_list(*, enabled_only: bool = True) -> QuerySet[Cluster]:
     return clusters.filter(disabled=False) if enabled_only else clusters
 
 
-# -- instances (H4a) -------------------------------------------------------------------------------
+# -- instances -------------------------------------------------------------------------------
 
 INSTANCE_JOB_KEY = "instance-job:{pk}:{name}"
 # An action lock left behind (a lost watcher message) ends by itself after this long.
@@ -223,7 +223,7 @@ def instance_labels(instance, *, pending: dict | None, locked_nodes=frozenset(),
     return labels
 
 
-# -- instance changes (H4b) ------------------------------------------------------------------------
+# -- instance changes ------------------------------------------------------------------------
 
 __all__ += ["cluster_os_variants", "owner_lookup"]
 
@@ -267,7 +267,7 @@ def owner_lookup(user, query: str, *, limit: int = 20) -> list[dict]:
     return results
 
 
-# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+# -- clusters, nodes, jobs -------------------------------------------------------------------
 
 __all__ += ["ClusterDetail", "cluster_detail", "NodePage", "node_page", "JobPage", "job_page", "job_detail",
             "instance_popup", "NODE_ROLES", "JOB_FILTERS", "ganeti_time", "enabled_cluster"]
@@ -522,4 +522,4 @@ def instance_popup(user, cluster_slug: str, name: str) -> dict:
         "organization_tag": meanings.organization, "services": sorted(meanings.services),
         "pending_job": instance_pending_job(cluster, name),
     }
-# -- end clusters, nodes, jobs (H7a)
+# -- end clusters, nodes, jobs

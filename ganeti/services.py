@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from apply.images import UnknownOperatingSystem, operating_systems, os_create_params
-from apply.images import invalidate as os_catalogue_invalidate  # clear_caches (H7a)
+from apply.images import invalidate as os_catalogue_invalidate  # clear_caches
 from apply.models import InstanceApplication
 from apply.services import ssh_keys_url
 from auditlog.models import AuditAction
@@ -82,7 +82,7 @@ def cluster_forget_certificate(*, clusters) -> int:
 
 
 
-# -- instances (H4a) -------------------------------------------------------------------------------
+# -- instances -------------------------------------------------------------------------------
 
 
 def instance_job_started(*, cluster: Cluster, instance_name: str, job_id: int, action: str, user) -> dict:
@@ -148,7 +148,7 @@ def instance_job_finished(*, cluster: Cluster, instance_name: str, job: dict, ac
     return released
 
 
-# -- power actions, shared by the instance pages and the API (H8a) ----------------------------------
+# -- power actions, shared by the instance pages and the API ----------------------------------
 
 __all__ += ["POWER_ACTIONS", "PowerActionRefused", "instance_power_action"]
 
@@ -199,10 +199,10 @@ def instance_power_action(*, request, user, cluster: Cluster, instance, action: 
     return job_id
 
 
-# -- end power actions (H8a)
+# -- end power actions
 
 
-# -- instance changes (H4b) ------------------------------------------------------------------------
+# -- instance changes ------------------------------------------------------------------------
 # E-mail-confirmed reinstall/destroy/rename, the configuration form, owners, admin lock, isolation.
 # Every function takes the live instance (selectors.instance_or_404(..., live=True)) the view checked.
 
@@ -531,7 +531,7 @@ def instance_set_isolation(*, request, cluster, instance, isolated: bool, whitel
     return result
 
 
-# -- clusters, nodes, jobs (H7a) -------------------------------------------------------------------
+# -- clusters, nodes, jobs -------------------------------------------------------------------
 
 __all__ += ["cluster_refresh", "clear_caches"]
 
@@ -553,4 +553,4 @@ def clear_caches() -> int:
     cache.delete_many([f"cluster-os:{cluster.pk}" for cluster in clusters])
     os_catalogue_invalidate()
     return len(clusters)
-# -- end clusters, nodes, jobs (H7a)
+# -- end clusters, nodes, jobs

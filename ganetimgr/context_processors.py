@@ -10,7 +10,7 @@ def site(request):
     return {
         "BRANDING": settings.BRANDING,
         "SW_VERSION": settings.SW_VERSION,
-        "FLATPAGES": settings.FLATPAGES,  # site content (H7c)
+        "FLATPAGES": settings.FLATPAGES,  # site content
         # No user on error pages raised before AuthenticationMiddleware (e.g. 400 for a bad Host header).
         "sidebar_menu": SimpleLazyObject(lambda: menu_for(getattr(request, "user", AnonymousUser()), request.path)),
     }

@@ -6,7 +6,7 @@ Later features add their entries here; the template only draws what menu_for() r
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings  # statistics, graphs, news (H7c)
+from django.conf import settings  # statistics, graphs, news
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -64,23 +64,23 @@ def _idle_accounts(user) -> bool:
     return can_view_idle_accounts(user)
 
 
-# -- clusters, nodes, jobs (H7a)
+# -- clusters, nodes, jobs
 def _infrastructure(user) -> bool:
     from ganeti.permissions import can_view_infrastructure  # as above: the sidebar loads before the apps
 
     return can_view_infrastructure(user)
-# -- end clusters, nodes, jobs (H7a)
+# -- end clusters, nodes, jobs
 
 
-# -- notifications (H7b)
+# -- notifications
 def _notifiers(user) -> bool:
     from notifications.permissions import can_notify  # as above: the sidebar loads before the apps
 
     return can_notify(user)
-# -- end notifications (H7b)
+# -- end notifications
 
 
-# -- statistics, graphs, news (H7c)
+# -- statistics, graphs, news
 def _graphs(user) -> bool:
     from ganeti.permissions import can_view_all_graphs  # as above: the sidebar loads before the apps
 
@@ -89,7 +89,7 @@ def _graphs(user) -> bool:
 
 def _news(user) -> bool:
     return bool(settings.BRANDING.get("FEED_URL"))
-# -- end statistics, graphs, news (H7c)
+# -- end statistics, graphs, news
 
 
 MENU: list[MenuItem] = [
@@ -97,20 +97,20 @@ MENU: list[MenuItem] = [
     MenuItem(_("Apply"), "apply:apply", "plus-square", _apply_everyone),
     MenuItem(_("Applications"), "apply:application_list", "inbox", _application_reviewers, _pending_applications),
     MenuItem(_("History"), "auditlog:history", "clock-history", _everyone),
-    MenuItem(_("Statistics"), "stats:index", "bar-chart-line", _everyone),  # statistics (H7c)
-    # -- clusters, nodes, jobs (H7a)
+    MenuItem(_("Statistics"), "stats:index", "bar-chart-line", _everyone),  # statistics
+    # -- clusters, nodes, jobs
     MenuItem(_("Cluster info"), "ganeti:cluster_detail", "hdd-stack", _infrastructure),
     MenuItem(_("Nodes"), "ganeti:nodes", "pc-display", _infrastructure),
     MenuItem(_("Jobs"), "ganeti:jobs", "list-task", _infrastructure),
-    # -- end clusters, nodes, jobs (H7a)
-    MenuItem(_("Graphs"), "ganeti:graphs_all", "graph-up", _graphs),  # graphs (H7c)
-    # -- notifications (H7b)
+    # -- end clusters, nodes, jobs
+    MenuItem(_("Graphs"), "ganeti:graphs_all", "graph-up", _graphs),  # graphs
+    # -- notifications
     MenuItem(_("Notifications"), "notifications:compose", "envelope", _notifiers),
-    # -- end notifications (H7b)
+    # -- end notifications
     MenuItem(_("Clusters"), "admin:ganeti_cluster_changelist", "hdd-network", _admin_perm("ganeti.view_cluster")),
     MenuItem(_("Networks"), "admin:ganeti_network_changelist", "diagram-3", _admin_perm("ganeti.view_network")),
     MenuItem(_("Idle accounts"), "accounts:idle_accounts", "hourglass-split", _idle_accounts),
-    MenuItem(_("News"), "news", "newspaper", _news),  # news (H7c)
+    MenuItem(_("News"), "news", "newspaper", _news),  # news
     MenuItem(_("Administration"), "admin:index", "gear", _staff),
 ]
 

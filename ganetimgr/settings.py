@@ -52,10 +52,10 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    # -- site content (H7c): flatpages (Info, Terms of Service, FAQ) need sites
+    # -- site content: flatpages (Info, Terms of Service, FAQ) need sites
     "django.contrib.sites",
     "django.contrib.flatpages",
-    # -- end site content (H7c)
+    # -- end site content
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ganetimgr",
@@ -69,16 +69,16 @@ INSTALLED_APPS = [
     "registration",
     "axes",
     "django_recaptcha",
-    # -- OAuth2 API (H8a)
+    # -- OAuth2 API
     "oauth2_provider",
     "corsheaders",
     "api",
-    # -- end OAuth2 API (H8a)
+    # -- end OAuth2 API
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # OAuth2 API (H8a): before anything that can answer (WhiteNoise, CommonMiddleware), as
+    # OAuth2 API: before anything that can answer (WhiteNoise, CommonMiddleware), as
     # django-cors-headers asks; it acts only on CORS_URLS_REGEX.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -91,10 +91,10 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # -- site content (H7c): a 404 whose path is a flatpage's shows the flatpage. Unresolved paths never
+    # -- site content: a 404 whose path is a flatpage's shows the flatpage. Unresolved paths never
     # reach LoginRequiredMiddleware's view check, so flatpages are public (unless one says otherwise).
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
-    # -- end site content (H7c)
+    # -- end site content
     # Last, as django-axes asks: answers a locked-out login with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -329,20 +329,20 @@ RAPI_RESPONSE_TIMEOUT = env_int("RAPI_RESPONSE_TIMEOUT", 15, minimum=1)
 INVENTORY_FRESH_SECONDS = env_int("INVENTORY_FRESH_SECONDS", 60, minimum=0)
 INVENTORY_STALE_SECONDS = env_int("INVENTORY_STALE_SECONDS", 900, minimum=0)
 INVENTORY_RETRY_SECONDS = env_int("INVENTORY_RETRY_SECONDS", 30, minimum=0)
-# Instance changes (H4b): e-mailed reinstall/destroy/rename links work this many days; an isolated
+# Instance changes: e-mailed reinstall/destroy/rename links work this many days; an isolated
 # instance's "allow from" network may be no wider than these prefixes; CD-ROM image URLs may name only
 # these hosts (empty: any http(s) host; the server never fetches them, the hypervisor does).
 INSTANCE_ACTION_ACTIVE_DAYS = env_int("INSTANCE_ACTION_ACTIVE_DAYS", 7, minimum=1)
 WHITELIST_IP_MAX_SUBNET_V4 = env_int("WHITELIST_IP_MAX_SUBNET_V4", 26, minimum=0)
 WHITELIST_IP_MAX_SUBNET_V6 = env_int("WHITELIST_IP_MAX_SUBNET_V6", 64, minimum=0)
 CDROM_IMAGE_HOSTS = env_list("CDROM_IMAGE_HOSTS", [])
-# Audit log (H4a): helpdesk and superusers see everyone's entries of this many days (0: all).
+# Audit log: helpdesk and superusers see everyone's entries of this many days (0: all).
 AUDIT_ENTRIES_LAST_X_DAYS = env_int("AUDIT_ENTRIES_LAST_X_DAYS", 30, minimum=0)
-# Clusters, nodes, jobs (H7a): node names on the nodes page link to SERVER_MONITORING_URL/<node> when
+# Clusters, nodes, jobs: node names on the nodes page link to SERVER_MONITORING_URL/<node> when
 # set (e.g. a servermon); the jobs page reloads its table every JOBS_PAGE_REFRESH_SECONDS.
 SERVER_MONITORING_URL = env_str("SERVER_MONITORING_URL", "").rstrip("/")
 JOBS_PAGE_REFRESH_SECONDS = env_int("JOBS_PAGE_REFRESH_SECONDS", 60, minimum=5)
-# -- end clusters, nodes, jobs (H7a)
+# -- end clusters, nodes, jobs
 
 # -- Instance applications (apply/) ----------------------------------------------------------------
 # The site's address as clusters and mail readers reach it: links in mails, and the URL a new VM
@@ -387,18 +387,18 @@ BRANDING = {
     "MOTTO": env_str("BRANDING_MOTTO", _("Virtual machines on Ganeti clusters")),
     "LOGO": "ganetimgr/img/logo.svg",
     "FAVICON": "ganetimgr/img/favicon.svg",
-    # -- site content (H7c): SOCIAL_NETWORKS is a list of {"NAME", "URL", "ICON"} (a Bootstrap Icons name,
+    # -- site content: SOCIAL_NETWORKS is a list of {"NAME", "URL", "ICON"} (a Bootstrap Icons name,
     # e.g. "mastodon"), shown in the footer.
     "SERVICE_PROVIDED_BY": {"NAME": env_str("BRANDING_PROVIDER_NAME"), "URL": env_str("BRANDING_PROVIDER_URL"),
                             "SOCIAL_NETWORKS": []},
     "FOOTER_TEXT": env_str("BRANDING_FOOTER_TEXT"),
     # A template (path under a templates directory) included at the end of every page, e.g. analytics.
     "ANALYTICS_FILE_PATH": env_str("BRANDING_ANALYTICS_FILE_PATH"),
-    # -- end site content (H7c)
+    # -- end site content
     # An RSS/Atom feed whose latest entries the login page shows (read server-side, cached).
     "FEED_URL": env_str("BRANDING_FEED_URL"),
 }
-# -- graphs, site content (H7c)
+# -- graphs, site content
 # Instance graphs are PNGs of an external grapher (e.g. GRNET's vima-grapher) at
 # COLLECTD_URL/<instance>/<cpu-ts|net-ts>.png/<start>,<end>[/eth<N>]; empty: no graphs. Any failure
 # shows NODATA_IMAGE instead (a path under static/, or an absolute file path).
@@ -414,9 +414,9 @@ SITE_ID = 1
 # parameters, the user and the instance of an instance page in the JSON block #helpdesk-integration.
 HELPDESK_INTEGRATION_JAVASCRIPT_URL = env_str("HELPDESK_INTEGRATION_JAVASCRIPT_URL")
 HELPDESK_INTEGRATION_JAVASCRIPT_PARAMS: dict = {}
-# -- end graphs, site content (H7c)
+# -- end graphs, site content
 
-# -- OAuth2 API (H8a) ------------------------------------------------------------------------------
+# -- OAuth2 API ------------------------------------------------------------------------------
 # django-oauth-toolkit at /o/, the API under /instances/list/, /user/details/ and /api/v1/ (api/).
 # Access tokens last OAUTH2_ACCESS_TOKEN_SECONDS (default one day; the original gave ten weeks, which
 # is too long for a token that may sit in a URL); the authorization-code grant also gives a refresh
@@ -454,9 +454,9 @@ OAUTH2_PROVIDER = {
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/(api/v1/|instances/list/|user/details/|o/token/|o/revoke_token/)"
 CORS_ALLOW_CREDENTIALS = False
-# -- end OAuth2 API (H8a)
+# -- end OAuth2 API
 
-# -- Console (H8b) --------------------------------------------------------------------------------
+# -- Console --------------------------------------------------------------------------------
 # The noVNC console: the page asks for a single-use token (written to Redis, living
 # CONSOLE_TOKEN_SECONDS), and the browser's websocket goes to websockify, which reads the token with
 # ganeti.console_tokens.SingleUseRedis from CONSOLE_TOKEN_REDIS_URL and connects to the node's VNC port.
@@ -468,7 +468,7 @@ NOVNC_USE_TLS = env_bool("NOVNC_USE_TLS", HTTPS)
 NOVNC_PATH = env_str("NOVNC_PATH", "websockify").strip("/")
 CONSOLE_TOKEN_SECONDS = env_int("CONSOLE_TOKEN_SECONDS", 30, minimum=5)
 CONSOLE_TOKEN_REDIS_URL = redis_url("CONSOLE_TOKEN_REDIS_URL", REDIS_URL)
-# -- end Console (H8b)
+# -- end Console
 
 # --------------------------------------------------------------------------------------------------
 # Operator overrides, last.
@@ -488,7 +488,7 @@ else:
         if exc.name != "ganetimgr.local_settings":
             raise
 
-# -- OAuth2 API (H8a): the token lifetimes and the original clients' ways, as local settings left them.
+# -- OAuth2 API: the token lifetimes and the original clients' ways, as local settings left them.
 # Allowing those is the operator's documented choice (README), not a deploy warning.
 OAUTH2_PROVIDER.update({
     "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH2_ACCESS_TOKEN_SECONDS,
@@ -500,7 +500,7 @@ if OAUTH2_ALLOW_IMPLICIT_GRANT:
     SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W001")
 if OAUTH2_ALLOW_QUERY_TOKEN:
     SILENCED_SYSTEM_CHECKS.append("oauth2_provider.W004")
-# -- end OAuth2 API (H8a)
+# -- end OAuth2 API
 
 if not SECRET_KEY:
     SECRET_KEY = secret_key_from_file(Path(SECRET_KEY_FILE))

@@ -11,9 +11,9 @@ admin.site.site_title = _("ganetimgr administration")
 admin.site.login = views.admin_login
 
 urlpatterns = [
-    # -- statistics (H7c): /stats/... and /instances/stats/json/, before ganeti's instances/<cluster>/<instance>/
+    # -- statistics: /stats/... and /instances/stats/json/, before ganeti's instances/<cluster>/<instance>/
     path("", include("stats.urls")),
-    # -- end statistics (H7c)
+    # -- end statistics
     path("", include("ganeti.urls")),
     path("user/", include("accounts.urls")),
     path("application/", include("apply.urls")),
@@ -21,10 +21,10 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("setlang/", login_not_required(set_language), name="setlang"),
     path("health/", views.health, name="health"),
-    path("news/", views.news, name="news"),  # news (H7c)
+    path("news/", views.news, name="news"),  # news
     path("admin/", admin.site.urls),
-    # -- OAuth2 API (H8a): django-oauth-toolkit at /o/, the API's own paths (api/urls.py)
+    # -- OAuth2 API: django-oauth-toolkit at /o/, the API's own paths (api/urls.py)
     path("o/", include("api.oauth_urls")),
     path("", include("api.urls")),
-    # -- end OAuth2 API (H8a)
+    # -- end OAuth2 API
 ]

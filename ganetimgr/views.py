@@ -33,7 +33,7 @@ def admin_login(request):
     return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME, reverse("admin:index")))
 
 
-# -- news (H7c)
+# -- news
 @login_not_required
 @require_safe
 def news(request):
@@ -41,4 +41,4 @@ def news(request):
     if not settings.BRANDING.get("FEED_URL"):
         raise Http404("No news feed is configured.")
     return render(request, "news.html", {"entries": news_entries()})
-# -- end news (H7c)
+# -- end news

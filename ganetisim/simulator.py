@@ -40,7 +40,7 @@ class Simulator:
             self.queue.load_state(saved["jobs"])
         elif getattr(options, "jobs", 0):
             self.queue.seed_finished(options.jobs, make_opcode)
-        # VNC screens (H8b): with --vnc the nodes get loopback addresses and running instances a screen.
+        # VNC screens: with --vnc the nodes get loopback addresses and running instances a screen.
         self.vnc = VncScreens(self.cluster, options.vnc) if getattr(options, "vnc", None) else None
         self.rapi = Rapi(self)
         self.fingerprint = None
@@ -111,7 +111,7 @@ class Simulator:
         if action == "stats" and method == "GET":
             with self.requests_lock:
                 return {"requests": dict(self.requests)}
-        if action == "vnc" and method == "GET":  # the VNC screens (H8b): addresses, viewers, key events
+        if action == "vnc" and method == "GET":  # the VNC screens: addresses, viewers, key events
             if not self.vnc:
                 raise ControlError(409, "started without --vnc: no VNC screens")
             return self.vnc.as_dict()

@@ -17,7 +17,7 @@ PORT=${DEMO_PORT:-8000}
 REDIS_PORT=${DEMO_REDIS_PORT:-16379}
 BEANSTALK_PORT=${DEMO_BEANSTALK_PORT:-11400}
 SIM_PORT=${DEMO_SIM_PORT:-15080}
-# console (H8b): websockify for the noVNC console; the simulator's VNC screens on a loopback network
+# console: websockify for the noVNC console; the simulator's VNC screens on a loopback network
 WEBSOCKIFY_PORT=${DEMO_WEBSOCKIFY_PORT:-16080}
 VNC_NETWORK=${DEMO_VNC_NETWORK:-127.77.0.0/24}
 SIM_DIR=$VAR/ganetisim
@@ -39,7 +39,7 @@ export DEBUG=off HTTPS=off                  # plain http on loopback; production
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend EMAIL_FILE_PATH="$VAR/mail"
 export GUNICORN_WORKERS=${GUNICORN_WORKERS:-2}
-export NOVNC_PROXY="127.0.0.1:$WEBSOCKIFY_PORT" NOVNC_USE_TLS=off   # console (H8b): the browser goes to websockify
+export NOVNC_PROXY="127.0.0.1:$WEBSOCKIFY_PORT" NOVNC_USE_TLS=off   # console: the browser goes to websockify
 unset DATABASE_URL                          # the demo's database is var/ganetimgr.sqlite3
 PY="$PWD/.venv/bin/python"
 
@@ -55,17 +55,17 @@ trap 'shutdown $?' EXIT     # a failed step (set -e) stops what already runs
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
-# -- site content (H7c): the Info, Terms of Service and FAQ flatpages, unless some exist already
+# -- site content: the Info, Terms of Service and FAQ flatpages, unless some exist already
 if [ "$("$PY" manage.py shell -v0 -c 'from django.contrib.flatpages.models import FlatPage; print(FlatPage.objects.count())')" = 0 ]; then
     "$PY" manage.py loaddata -v0 flatpages
 fi
-# -- end site content (H7c)
+# -- end site content
 CREDENTIALS=$("$PY" manage.py demo_accounts --credentials-file "$VAR/demo-accounts.json")
 
 start_redis "$REDIS_PORT" "$VAR/redis"
 start_beanstalkd "$BEANSTALK_PORT" "$VAR" "$VAR/beanstalkd"
 
-# console (H8b): websockify (the venv's, PyPI 0.13) with ganetimgr's single-use token plugin
+# console: websockify (the venv's, PyPI 0.13) with ganetimgr's single-use token plugin
 PYTHONPATH="$PWD" .venv/bin/websockify --token-plugin ganeti.console_tokens.SingleUseRedis \
     --token-source "$REDIS_URL" "127.0.0.1:$WEBSOCKIFY_PORT" >> "$VAR/log/websockify.log" 2>&1 &
 register_service $! websockify TERM "$VAR/log/websockify.log"

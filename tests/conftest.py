@@ -129,7 +129,7 @@ def empty_inventory():
     from ganeti.rapi import inventory
     from ganeti.selectors import _derived, _owned
     from ganeti.views.instances import _row_html
-    from ganeti.views.jobs import _row_html as _job_row_html  # jobs page rows (H7a)
+    from ganeti.views.jobs import _row_html as _job_row_html  # jobs page rows
     from ganeti.views.jobs import _row_json as _job_row_json
 
     cache.clear()

@@ -1,4 +1,4 @@
-"""The console chain for tests (H8b): websockify with ganetimgr's single-use Redis token plugin, a
+"""The console chain for tests: websockify with ganetimgr's single-use Redis token plugin, a
 loopback network for the simulator's VNC screens, and a raw WebSocket probe.
 
     with start_websockify(settings.CONSOLE_TOKEN_REDIS_URL) as proxy:   # proxy.port, proxy.log()

@@ -80,7 +80,7 @@ def start_demo(tmp_path, ports):
     env.update({"DEMO_VAR_DIR": str(tmp_path / "var"), "DEMO_PORT": str(ports[0]),
                 "DEMO_REDIS_PORT": str(ports[1]), "DEMO_BEANSTALK_PORT": str(ports[2]),
                 "DEMO_SIM_PORT": str(ports[3]),
-                # console (H8b): websockify and the VNC screens away from a demo that may run here
+                # console: websockify and the VNC screens away from a demo that may run here
                 "DEMO_WEBSOCKIFY_PORT": str(free_port()), "DEMO_VNC_NETWORK": vnc_network()})
     # As from a terminal: SIGINT at its default (the test runner may have inherited it ignored, and bash
     # cannot trap a signal ignored on entry), in a session of its own so that cleanup can kill the group.
@@ -202,7 +202,7 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demo
     instances = rapi_get(ports[3], "/2/instances?bulk=1", password)
     assert len(instances) == 30
 
-    # -- clusters, nodes, jobs (H7a): the helpdesk account sees the jobs, a failed one with Ganeti's reason
+    # -- clusters, nodes, jobs: the helpdesk account sees the jobs, a failed one with Ganeti's reason
     helpdesk = re.search(r"^helpdesk login: (\S+) / (\S+)$", banner, re.M)
     assert helpdesk, banner
     as_helpdesk = Browser(base)
@@ -214,7 +214,7 @@ def test_demo_serves_the_login_page_and_the_printed_accounts_work(tmp_path, demo
     assert status == 200 and 'id="job-failure"' in page
     assert as_helpdesk.get("/cluster/detail/?cluster=demo")[0] == 200
     assert as_user.get("/jobs/")[0] == 403
-    # -- end clusters, nodes, jobs (H7a)
+    # -- end clusters, nodes, jobs
     assert any("ganetimgr:user:demo" in i["tags"] for i in instances)
     assert any(not i["tags"] for i in instances)
     assert rapi_get(ports[3], "/2/instances", password=None) == 401  # Debian's --require-authentication

@@ -74,7 +74,7 @@ FETCHERS: dict[str, Callable[[Any], list]] = {
     # Bulk jobs carry every submitted opcode in full; the list needs their ids only.
     "jobs": lambda client: [{**job, "ops": [op.get("OP_ID") for op in job.get("ops") or []]}
                             for job in client.get_jobs(bulk=True)],
-    # /2/info, as a one-row snapshot (H7a: the cluster info page): cached, refreshed, reported as the others.
+    # /2/info, as a one-row snapshot (the cluster info page): cached, refreshed, reported as the others.
     "info": lambda client: [client.get_info()],
 }
 KINDS = tuple(FETCHERS)

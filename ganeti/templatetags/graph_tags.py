@@ -1,4 +1,4 @@
-"""The instance page's Graphs panel (H7c), drawn only when COLLECTD_URL is set and the user may see
+"""The instance page's Graphs panel, drawn only when COLLECTD_URL is set and the user may see
 the instance's graphs."""
 
 from django import template

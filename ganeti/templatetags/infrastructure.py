@@ -1,4 +1,4 @@
-"""Template filters of the infrastructure pages (H7a)."""
+"""Template filters of the infrastructure pages."""
 
 from django import template
 from django.utils.formats import number_format

@@ -1,5 +1,5 @@
 """Instance changes: reinstall, destroy and rename confirmed through an e-mailed link; the configuration
-form, the owners editor, admin lock and isolation (H4b).
+form, the owners editor, admin lock and isolation.
 
 Every view reads the instance live from its cluster (a just-removed owner cannot act on a stale
 snapshot). An instance the user may not see answers 404 like a missing one; one the user sees but

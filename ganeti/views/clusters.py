@@ -1,4 +1,4 @@
-"""Helpdesk pages of the infrastructure: cluster info, nodes, the instance popup, and clear cache (H7a).
+"""Helpdesk pages of the infrastructure: cluster info, nodes, the instance popup, and clear cache.
 
 Who may: ganeti.permissions.can_view_infrastructure (helpdesk and superusers) and can_clear_cache
 (superusers). A logged-in user without it gets 403 (JSON endpoints a JSON error); anonymous visitors

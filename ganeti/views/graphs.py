@@ -1,4 +1,4 @@
-"""Instance graphs (H7c): one instance's graph image, and the batch pages of every instance of a
+"""Instance graphs: one instance's graph image, and the batch pages of every instance of a
 cluster's nodes. ganeti/graphs.py checks the parameters and talks to the grapher."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The jobs page (the job queues of every enabled cluster), its JSON, and one job's details (H7a).
+"""The jobs page (the job queues of every enabled cluster), its JSON, and one job's details.
 
 Helpdesk and superusers only (ganeti.permissions.can_view_infrastructure)."""
 

@@ -1,4 +1,4 @@
-"""What every page ends with (H7c): the helpdesk issue collector and the operator's analytics include."""
+"""What every page ends with: the helpdesk issue collector and the operator's analytics include."""
 
 import logging
 

@@ -1,4 +1,4 @@
-"""The helpdesk's user and group info pages (H7b): who may see them and what they show, with the
+"""The helpdesk's user and group info pages: who may see them and what they show, with the
 instances from a simulated cluster; owner names linked to them where the helpdesk sees owners."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Fixtures of the API tests (H8a): one simulated cluster per module, users, OAuth clients and tokens.
+"""Fixtures of the API tests: one simulated cluster per module, users, OAuth clients and tokens.
 
 `make_token(user, "read write")` issues a token as django-oauth-toolkit stores it (hashed); the grant
 flows that hand out tokens are tested end to end in test_oauth_flows.py."""

@@ -1,4 +1,4 @@
-"""Fixtures of the apply tests. The watcher's CREATE path (H5b): the real watcher.py as a subprocess on a
+"""Fixtures of the apply tests. The watcher's CREATE path: the real watcher.py as a subprocess on a
 private tube, sharing the test database (committed rows: those tests use transactional_db), Redis, the
 SMTP sink and the simulator with the test process (tube, queue, start_watcher: tests/conftest.py); the real
 Ganeti testbed. Helpers: tests/apply/creation.py."""

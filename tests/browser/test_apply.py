@@ -1,6 +1,6 @@
 """Applications in Debian's Chromium: a user applies, the superuser sees the badge, reviews with the
 placement of a simulated cluster (the placement part reloads when the cluster changes) and accepts and
-submits; the application is submitted and its CREATE message waits on beanstalkd (H5b's tests follow the
+submits; the application is submitted and its CREATE message waits on beanstalkd (the watcher's tests follow the
 watcher from there)."""
 
 import json

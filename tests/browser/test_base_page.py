@@ -16,11 +16,8 @@ def test_login_language_switch_admin_and_logout(live_server, page, superuser):
     submit_login(page, "root", "root-secret-pw")
     expect(page.get_by_role("heading", name="Welcome, root")).to_be_visible()
     expect(page.locator("#sidebar").get_by_role("link")).to_have_text(
-        ["Home", "Apply", "Applications", "History",
-         "Statistics",  # statistics (H7c; added by H7a so that the list matches the menu)
-         "Cluster info", "Nodes", "Jobs",  # clusters, nodes, jobs (H7a)
-         "Notifications",  # notifications (H7b)
-         "Clusters", "Networks", "Idle accounts", "Administration"])
+        ["Home", "Apply", "Applications", "History", "Statistics", "Cluster info", "Nodes", "Jobs",
+         "Notifications", "Clusters", "Networks", "Idle accounts", "Administration"])
 
     page.locator("#language-menu").click()
     page.get_by_role("button", name="Ελληνικά").click()

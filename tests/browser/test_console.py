@@ -1,4 +1,4 @@
-"""The web console in Debian's Chromium (H8b): the owner opens the console of a running simulated
+"""The web console in Debian's Chromium: the owner opens the console of a running simulated
 instance from its page; noVNC connects through websockify (single-use token) to the simulator's RFB
 server and paints its screen; Ctrl-Alt-Del, the sticky Ctrl key and paste-as-keystrokes reach the server;
 disconnecting and connecting again works with a new token; a dead token store and an ended session are

@@ -1,4 +1,4 @@
-"""Cluster info, nodes and jobs in Debian's Chromium (H7a): a helpdesk user opens cluster info, filters
+"""Cluster info, nodes and jobs in Debian's Chromium: a helpdesk user opens cluster info, filters
 the nodes by role, opens a failed job's details and reads Ganeti's error, then reads the jobs page in Greek."""
 
 import re

@@ -1,4 +1,4 @@
-"""The OAuth2 API's done-criterion in Debian's Chromium (H8a): a user registers a public client at
+"""The OAuth2 API's done-criterion in Debian's Chromium: a user registers a public client at
 /o/applications/, authorizes it on the consent page, and the client (here the test, without the user's
 cookies) exchanges the code with its PKCE verifier at /o/token/ and lists the user's instances with and
 without ?tag=. The client's https redirect URI is caught by Playwright's routing: no server is needed

@@ -1,4 +1,4 @@
-"""The statistics page in Debian's Chromium (H7c): a helpdesk user sees the charts drawn (their canvases
+"""The statistics page in Debian's Chromium: a helpdesk user sees the charts drawn (their canvases
 hold pixels), opens their tables, sorts the per-owner table (htmx), and sees the same page in Greek."""
 
 import pytest

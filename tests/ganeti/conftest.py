@@ -1,4 +1,4 @@
-"""Fixtures of the instance tests (H4a): a simulated cluster and the six roles. The plain helpers
+"""Fixtures of the instance tests: a simulated cluster and the six roles. The plain helpers
 (PREFIX, names, tags_of, set_tags) are in tests/ganeti/instance_setup.py; `empty_inventory` is in
 tests/conftest.py (the browser suite uses it too). None of these is autouse."""
 

@@ -1,5 +1,5 @@
 """A real HTTP server (http.server in a thread) standing in for the grapher behind COLLECTD_URL: it
-answers every path with what `mode` says and records the paths it was asked (H7c graph tests)."""
+answers every path with what `mode` says and records the paths it was asked."""
 
 import threading
 import time

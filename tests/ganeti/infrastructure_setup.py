@@ -1,4 +1,4 @@
-"""Helpers of the cluster info, nodes and jobs tests (H7a): several simulated clusters started once per
+"""Helpers of the cluster info, nodes and jobs tests: several simulated clusters started once per
 module, and the roles' clients. Fixtures stay in the test modules (never imported by name)."""
 
 from contextlib import ExitStack

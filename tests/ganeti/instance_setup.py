@@ -1,4 +1,4 @@
-"""Helpers of the instance tests (H4a). Their fixtures (sim, cluster, roles) are in tests/ganeti/conftest.py,
+"""Helpers of the instance tests. Their fixtures (sim, cluster, roles) are in tests/ganeti/conftest.py,
 empty_inventory in tests/conftest.py."""
 
 from urllib.parse import urlencode

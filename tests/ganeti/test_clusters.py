@@ -1,5 +1,5 @@
 """The cluster info page (/cluster/detail/), its JSON, its Refresh button, the instance popup and
-clear cache (H7a), against simulated clusters."""
+clear cache, against simulated clusters."""
 
 from contextlib import ExitStack
 

@@ -1,4 +1,4 @@
-"""The web console's server side (H8b): who gets a console token, what the page says when there is no
+"""The web console's server side: who gets a console token, what the page says when there is no
 VNC console, and the token's life in websockify (real Redis, real websockify with our plugin, the
 simulator's RFB servers): it opens one connection, once, and only while it lives."""
 

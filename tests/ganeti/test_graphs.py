@@ -1,4 +1,4 @@
-"""Instance graphs (H7c): the proxy to the grapher behind COLLECTD_URL (a real local HTTP server here),
+"""Instance graphs: the proxy to the grapher behind COLLECTD_URL (a real local HTTP server here),
 who may see which graph, every upstream failure and every bad parameter giving the NODATA image, and
 the batch graphs pages."""
 

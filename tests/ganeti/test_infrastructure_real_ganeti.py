@@ -1,4 +1,4 @@
-"""Cluster info, nodes and jobs against the real Ganeti 3.0 testbed (H7a): the pages show the real
+"""Cluster info, nodes and jobs against the real Ganeti 3.0 testbed: the pages show the real
 cluster's version and node, and a job submitted here (starting an instance that does not exist: it fails
 in Ganeti's prerequisite check, changing nothing) is listed with its real error in the details.
 Nothing is created on the testbed, and no node is ever power-cycled."""

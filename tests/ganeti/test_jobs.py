@@ -1,5 +1,5 @@
 """The jobs page (/jobs/), its JSON and the job details (/cluster/jobdetails/) over 8 simulated clusters
-whose queues hold finished jobs of the last hours (ganetisim --jobs) (H7a)."""
+whose queues hold finished jobs of the last hours (ganetisim --jobs)."""
 
 from contextlib import ExitStack
 

@@ -1,4 +1,4 @@
-"""The nodes page (/cluster/nodes/) and its JSON (/cluster/jnodes/) over 8 simulated clusters (H7a)."""
+"""The nodes page (/cluster/nodes/) and its JSON (/cluster/jnodes/) over 8 simulated clusters."""
 
 from contextlib import ExitStack
 

@@ -5,7 +5,6 @@ Rows: (url name, method, {role: status}, effect). Roles: anonymous, other (a use
 owner (user tag), group_owner (member of a group in a group tag), helpdesk (perm view_instances),
 superuser. `effect` names what an allowed request changes on the cluster ("job": a job is submitted);
 for a denied one, the test checks the simulator's jobs and the instance's tags did not change.
-H4b adds the rows of its routes (reinstall, destroy, rename, config, owners, lock, isolate, confirm).
 """
 
 import pytest
@@ -29,7 +28,7 @@ def statuses(anonymous, other, owner, group_owner, helpdesk, superuser):
 VIEW_GET = statuses(LOGIN, 404, 200, 200, 200, 200)
 NOT_ALLOWED = statuses(LOGIN, 405, 405, 405, 405, 405)
 OPERATE_POST = statuses(LOGIN, 404, 302, 302, 403, 302)
-# -- instance changes (H4b)
+# -- instance changes
 CHANGE_GET = statuses(LOGIN, 404, 200, 200, 403, 200)
 MAIL_POST = statuses(LOGIN, 404, 302, 302, 403, 302)
 CHANGE_EMPTY_POST = statuses(LOGIN, 404, 400, 400, 403, 400)
@@ -48,7 +47,7 @@ MATRIX = [
     ("instance_shutdown", "POST", OPERATE_POST, "job"),
     ("instance_reboot", "GET", NOT_ALLOWED, None),
     ("instance_reboot", "POST", OPERATE_POST, "job"),
-    # -- rows of instance changes (H4b) below
+    # -- rows of instance changes below
     ("instance_reinstall", "GET", CHANGE_GET, None),
     ("instance_reinstall", "POST", MAIL_POST, None),       # mails a link: nothing on the cluster yet
     ("instance_destroy", "GET", CHANGE_GET, None),
@@ -68,27 +67,27 @@ MATRIX = [
     # the e-mailed link, made anew for each role by the owner (alice): only she may use it
     ("instance_action_confirm", "GET", statuses(LOGIN, 404, 200, 403, 403, 403), None),
     ("instance_action_confirm", "POST", statuses(LOGIN, 404, 302, 403, 403, 403), "job"),
-    # -- graphs (H7c): helpdesk sees the instance but not its graphs (no perm view_all_graphs); without
+    # -- graphs: helpdesk sees the instance but not its graphs (no perm view_all_graphs); without
     # COLLECTD_URL the allowed roles get the NODATA image
     ("instance_graph", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
     ("instance_graph", "POST", NOT_ALLOWED, None),
-    # -- end graphs (H7c)
-    # -- console (H8b): the page, and the JSON token (a running instance; the token goes to Redis only)
+    # -- end graphs
+    # -- console: the page, and the JSON token (a running instance; the token goes to Redis only)
     ("instance_console", "GET", statuses(LOGIN, 404, 200, 200, 403, 200), None),
     ("instance_console", "POST", NOT_ALLOWED, None),
     ("instance_console_token", "GET", NOT_ALLOWED, None),
     ("instance_console_token", "POST", statuses(LOGIN, 404, 200, 200, 403, 200), None),
-    # -- end console (H8b)
-    # -- OAuth2 API (H8a): a session alone never authorises it (JSON 401, no login redirect); tests/api/
+    # -- end console
+    # -- OAuth2 API: a session alone never authorises it (JSON 401, no login redirect); tests/api/
     # covers what tokens may do.
     ("api:instance", "GET", statuses(401, 401, 401, 401, 401, 401), None),
     ("api:instance", "POST", statuses(401, 401, 401, 401, 401, 401), None),
     ("api:instance_action", "GET", statuses(401, 401, 401, 401, 401, 401), None),
     ("api:instance_action", "POST", statuses(401, 401, 401, 401, 401, 401), None),
-    # -- end OAuth2 API (H8a)
+    # -- end OAuth2 API
 ]
 # Namespaced routes (another app's) are named with their namespace; the URL arguments a route takes
-# after cluster and instance (H8a).
+# after cluster and instance.
 ROUTE_ARGS = {"instance_graph": ["cpu-ts"], "api:instance_action": ["reboot"]}
 
 # Routes whose pattern names no cluster/instance but a confirmation token: also instance-scoped.
@@ -106,7 +105,7 @@ PREPARE = {"instance_startup": _stopped}
 
 
 def confirmation_link(cluster, name, requester) -> str:
-    """A fresh pending reinstall link of `requester` for the instance (H4b)."""
+    """A fresh pending reinstall link of `requester` for the instance."""
     from datetime import timedelta
 
     from django.utils import timezone

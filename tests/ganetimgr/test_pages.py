@@ -81,18 +81,18 @@ def test_sidebar_entries_depend_on_permissions(client, user, superuser):
     user.save()
     assert sidebar_links(client) == ["/", "/application/apply/", "/history/", "/stats/", "/admin/ganeti/cluster/", "/admin/"]
     client.force_login(superuser)
-    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/", "/stats/",  # statistics (H7c)
-                                     "/cluster/detail/", "/cluster/nodes/", "/jobs/",  # clusters, nodes, jobs (H7a)
-                                     "/notifications/",  # notifications (H7b)
+    assert sidebar_links(client) == ["/", "/application/apply/", "/application/list/", "/history/", "/stats/",  # statistics
+                                     "/cluster/detail/", "/cluster/nodes/", "/jobs/",  # clusters, nodes, jobs
+                                     "/notifications/",  # notifications
                                      "/admin/ganeti/cluster/", "/admin/ganeti/network/", "/user/idle/", "/admin/"]
-    # -- clusters, nodes, jobs (H7a): a helpdesk user (perm view_instances) gets cluster info, nodes and jobs
+    # -- clusters, nodes, jobs: a helpdesk user (perm view_instances) gets cluster info, nodes and jobs
     user.is_staff = False
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="view_instances"))
     client.force_login(user)
     links = sidebar_links(client)
     assert links[links.index("/stats/") + 1:links.index("/stats/") + 4] == ["/cluster/detail/", "/cluster/nodes/", "/jobs/"]
-    # -- end clusters, nodes, jobs (H7a)
+    # -- end clusters, nodes, jobs
 
 
 def test_language_switch_is_a_post_that_sticks(client, user):
@@ -217,16 +217,16 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_complete",
     # The new VM fetches its owner's SSH keys without a login: the secret in the URL is the check.
     "apply:instance_ssh_keys",
-    # The news page, like the login page's news, is for anyone (H7c).
+    # The news page, like the login page's news, is for anyone.
     "news",
-    # -- OAuth2 API (H8a): these need an access token instead (api/auth.py; tests/api/ checks each
+    # -- OAuth2 API: these need an access token instead (api/auth.py; tests/api/ checks each
     # answers 401 without one); the client calls the token endpoints, the description is public.
     "api:instances_list", "api:user_details", "api:instance", "api:instance_action", "api:openapi",
     "oauth2_provider:token", "oauth2_provider:revoke-token",
     # django-oauth-toolkit's authorize page sends anonymous users to the login page itself (its
     # LoginRequiredMixin: tests/api/test_oauth_flows.py), after answering OpenID's prompt=none.
     "oauth2_provider:authorize",
-    # -- end OAuth2 API (H8a)
+    # -- end OAuth2 API
 }
 
 

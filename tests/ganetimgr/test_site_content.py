@@ -1,4 +1,4 @@
-"""Site content (H7c): flatpages from the fixture, public and in both languages; their links and the
+"""Site content: flatpages from the fixture, public and in both languages; their links and the
 FLATPAGES toggles; BRANDING; the analytics include; the helpdesk issue collector; the news page."""
 
 import html

@@ -1,4 +1,4 @@
-"""Fixtures of the notification tests (H7b): two simulated clusters started once per module, and the
+"""Fixtures of the notification tests: two simulated clusters started once per module, and the
 people who own their instances.
 
 c1 (8 instances, nodes node1-3, node groups default = node1+node3 and group2 = node2):

@@ -1,4 +1,4 @@
-"""Fixtures of the statistics tests (H7c): two simulated clusters started once for the module, their
+"""Fixtures of the statistics tests: two simulated clusters started once for the module, their
 Cluster rows made anew for each test (the database is per test), and the users who own the instances."""
 
 import pytest

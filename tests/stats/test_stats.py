@@ -1,4 +1,4 @@
-"""Statistics (H7c): each user sees their own numbers, helpdesk the platform's; the figures match what the
+"""Statistics: each user sees their own numbers, helpdesk the platform's; the figures match what the
 simulated clusters and the database hold; a dead cluster is named in a banner and the rest is shown."""
 
 import pytest

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 ACCOUNTS = (("admin", "admin", True), ("user", "demo", False), ("helpdesk", "helpdesk", False))  # (role, username, superuser)
 # The helpdesk account's permissions (app label, codename): every instance, notifications archive, every
-# graph, the applications list (H7a).
+# graph, the applications list.
 HELPDESK_PERMISSIONS = (("ganeti", "view_instances"), ("notifications", "can_view_notif"),
                         ("ganeti", "view_all_graphs"), ("apply", "view_applications"))
 

@@ -1,4 +1,4 @@
-/* Graph date ranges (H7c): each form[data-graph-range] sets start/end (epoch seconds) on the images
+/* Graph date ranges: each form[data-graph-range] sets start/end (epoch seconds) on the images
    img[data-graph] inside the element its attribute names. Presets: today, yesterday, 7 or 30 days. */
 (function () {
   "use strict";
