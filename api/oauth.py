@@ -83,8 +83,8 @@ class _FormMixin:
 
 
 class ApplicationRegistration(_FormMixin, dot_views.ApplicationRegistration):
-    pass
+    """The toolkit's registration page with our form (the grants we allow, our labels)."""
 
 
 class ApplicationUpdate(_FormMixin, dot_views.ApplicationUpdate):
-    pass
+    """The toolkit's edit page with the same form."""
