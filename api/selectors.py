@@ -1,11 +1,9 @@
-"""Reads of the API: what it lists comes from the inventory (ganeti.rapi.inventory) and the access
-decisions from ganeti.permissions, as for the pages."""
+"""Reads of the API: what it lists comes from the inventory (ganeti.rapi.inventory), whose ownership
+filter is the rule of ganeti.permissions.is_owner."""
 
 from dataclasses import dataclass
 
-from ganeti import permissions
 from ganeti.rapi import inventory
-from ganeti.selectors import cluster_list
 
 __all__ = ["OwnedInstances", "owned_instances"]
 
@@ -21,7 +19,6 @@ def owned_instances(user, *, tag: str | None = None) -> OwnedInstances:
     every enabled cluster, those carrying exactly `tag` when given; helpdesk and superusers get their
     own too, as in the original. `failed_clusters`: the slugs of the clusters that did not answer
     (their instances are missing or from an older snapshot)."""
-    result = inventory.instances(list(cluster_list()))
-    names = sorted(instance.name for instance in result.items
-                   if permissions.is_owner(user, instance) and (tag is None or tag in instance.tags))
+    result = inventory.instances(user=user)
+    names = sorted(instance.name for instance in result.items if tag is None or tag in instance.tags)
     return OwnedInstances(names=names, failed_clusters=sorted({error.cluster.slug for error in result.errors}))

@@ -68,8 +68,8 @@ def _live_instance(request, cluster_slug: str, name: str):
         return None, None, _not_found()
     except GanetiApiError as exc:
         try:
-            instance_or_404(request.user, cluster_slug, name)
-        except (Http404, GanetiApiError):
+            instance_or_404(request.user, cluster_slug, name)  # the snapshot: a failing cluster is not raised
+        except Http404:
             return None, None, _not_found()
         return None, None, json_error(502, "cluster_unavailable",
                                       _("The cluster could not be asked: %(reason)s") % {"reason": exc})
