@@ -17,8 +17,10 @@ PACKAGES=(redis-server beanstalkd gettext libmariadb-dev pkg-config gcc libldap2
 if [ "$PROFILE" = test ]; then
     # PostgreSQL for the tests' database, MariaDB for the MySQL wiring test, Chromium for the browser tests,
     # slapd and its tools for the LDAP login tests, ssh-keygen to check SSH key fingerprints, Debian's
-    # Ganeti RAPI client to check the simulator against it.
-    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core slapd ldap-utils openssh-client python3-ganeti-rapi)
+    # Ganeti RAPI client to check the simulator against it, nginx for the whole-stack tests (tests/stack/),
+    # wrk for the benchmarks against that stack, logrotate to check contrib/logrotate.
+    PACKAGES+=(postgresql mariadb-server chromium fonts-dejavu-core slapd ldap-utils openssh-client python3-ganeti-rapi
+               nginx wrk logrotate)
 fi
 case "$(readlink -f "$(command -v "$PYTHON" || echo /usr/bin/python3)")" in
     /usr/bin/*) PACKAGES+=(python3 python3-venv python3-dev) ;;   # Debian's own Python needs these
