@@ -5,12 +5,18 @@
         session = stack.requests_session()
         session.get(stack.url + "/user/login/")
 
-What runs: a database of its own (stack_<hex>, created on the with-services PostgreSQL server, migrated,
-dropped at the end), its own redis-server and beanstalkd, gunicorn with contrib/gunicorn.conf.py (gevent
+What runs: a database of its own on the with-services PostgreSQL server (stack_<hex>: a copy of a database
+migrated once per test run; dropped at the end), its own redis-server and beanstalkd, gunicorn with contrib/gunicorn.conf.py (gevent
 workers), the watcher(s), websockify with the console token plugin, and nginx in the foreground with the
 site generated from contrib/nginx/ganetimgr.conf and a self-signed certificate. Mail goes to the
 with-services SMTP sink. Every process runs in a process group of its own and is stopped by its PID.
 KEEP_STACK=1 keeps stack.dir (the logs, the generated configuration) after the end.
+
+stack.django(code, **values) runs code in `manage.py shell` with each value (JSON) as a variable and
+returns what the code assigned to `result`, e.g.
+    stack.django("from apply.models import InstanceApplication\n"
+                 "result = InstanceApplication.objects.filter(status=s).count()",
+                 s="success")
 """
 
 from __future__ import annotations
