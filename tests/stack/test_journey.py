@@ -48,8 +48,8 @@ JOB_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, ganeti_testbed):
-    with start_stack(tmp_path_factory.mktemp("journey"), real_ganeti=ganeti_testbed,
+def stack(stack_workdir, ganeti_testbed):
+    with start_stack(stack_workdir, real_ganeti=ganeti_testbed,
                      simulators={"sim": {"instances": 4, "owners": USERNAME, "cluster_name": "sim.ganeti.test"}},
                      env={"ADMINS": ADMIN_ADDRESS, "MANAGERS": ADMIN_ADDRESS}) as running:
         running.create_user(ADMIN, ADMIN_PASSWORD, email=ADMIN_ADDRESS, superuser=True)
