@@ -76,6 +76,8 @@ def instance_names(testbed_rapi):
 
 @dataclass
 class Journey:
+    """What the steps share: the stack, a browser page per person, the instance's names, the screenshots."""
+
     stack: Stack
     browser: Browser
     rapi: RapiBackend
