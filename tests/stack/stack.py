@@ -26,6 +26,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -447,7 +448,8 @@ def start_stack(workdir: Path, *, simulators: dict[str, dict] | None = None, rea
         with contextlib.ExitStack() as cleanup:
             stack = Stack(directory, process_env({
                 "DJANGO_SETTINGS_MODULE": "ganetimgr.settings",
-                "DATABASE_URL": with_database(server_database_url(), database), "REDIS_URL": redis_url, "CONSOLE_TOKEN_REDIS_URL": redis_url,
+                "DATABASE_URL": with_database(server_database_url(), database),
+                "REDIS_URL": redis_url, "CONSOLE_TOKEN_REDIS_URL": redis_url,
                 "BEANSTALK_URL": f"127.0.0.1:{ports['beanstalkd']}",
                 "DEBUG": "off", "HTTPS": "on", "SECRET_KEY": secrets.token_urlsafe(40),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -466,7 +468,8 @@ def start_stack(workdir: Path, *, simulators: dict[str, dict] | None = None, rea
             yield stack
     finally:
         if os.environ.get("KEEP_STACK") == "1":
-            print(f"stack: kept {directory}")
+            # Past pytest's capture: the point is to read it after the run.
+            print(f"stack: KEEP_STACK=1, logs and configuration kept in {directory}", file=sys.__stderr__)
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -477,8 +480,8 @@ def _stop_services(stack: Stack) -> None:
         raise StackError("the stack left processes behind: " + "; ".join(problems))
 
 
-def _start(stack: Stack, database: str, ports: dict, simulators: dict, real_ganeti, watchers: int, gunicorn_workers: int,
-           beanstalk_binlog: bool, cleanup: contextlib.ExitStack) -> None:
+def _start(stack: Stack, database: str, ports: dict, simulators: dict, real_ganeti, watchers: int,
+           gunicorn_workers: int, beanstalk_binlog: bool, cleanup: contextlib.ExitStack) -> None:
     directory = stack.dir
     # collectstatic needs no database: it runs while the database is made (and the template migrated).
     collect = subprocess.Popen([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=PROJECT_DIR,
@@ -518,7 +521,8 @@ def _start(stack: Stack, database: str, ports: dict, simulators: dict, real_gane
                               static_root=Path(stack.env["STATIC_ROOT"]), cert=cert, key=key)
     stack.add_service("gunicorn", [str(GUNICORN), "-c", "contrib/gunicorn.conf.py", "ganetimgr.wsgi:application"],
                       port=ports["gunicorn"], wait=False,
-                      env={"GUNICORN_BIND": f"127.0.0.1:{ports['gunicorn']}", "GUNICORN_WORKERS": str(gunicorn_workers)})
+                      env={"GUNICORN_BIND": f"127.0.0.1:{ports['gunicorn']}",
+                           "GUNICORN_WORKERS": str(gunicorn_workers)})
     for number in range(1, watchers + 1):
         stack.add_service("watcher" if number == 1 else f"watcher-{number}", [PYTHON, "watcher.py"],
                           ready_text=WATCHER_READY, wait=False)
