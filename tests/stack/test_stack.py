@@ -3,15 +3,17 @@ watcher, Redis, beanstalkd and PostgreSQL, with one simulated cluster whose inst
 Everything here goes through nginx, as a browser's requests do."""
 
 import json
+import os
 import re
 import ssl
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 from requests.adapters import HTTPAdapter
 
 from tests.console_services import vnc_network, websocket_first_frame
-from tests.stack.stack import start_stack
+from tests.stack.stack import NGINX_SITE, StackError, nginx_site, start_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.stack]
 
@@ -29,6 +31,11 @@ def stack(stack_workdir):
                                                         "vnc": vnc_network()}}) as running:
         running.create_user("alice", PASSWORD, email="alice@example.org")
         yield running
+    # The end of the stack leaves nothing behind: no process, no database.
+    assert [name for name, service in running.services.items() if service.running or service.leftovers()] == []
+    database = urlsplit(running.env["DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        assert connection.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [database]).fetchone() == (0,)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +76,13 @@ def console_token(stack, session, instance, **headers):
                                      **headers})
     assert response.status_code == 200, response.text
     return response.json()["url"]
+
+
+def test_a_string_the_stack_replaces_missing_from_the_contrib_site_stops_it():
+    site = NGINX_SITE.read_text().replace("listen 443 ssl http2;", "listen 443 ssl;")
+    with pytest.raises(StackError, match="no longer contains 'listen 443 ssl http2;'"):
+        nginx_site(site, [("listen 80;", "listen 127.0.0.1:8080;"),
+                          ("listen 443 ssl http2;", "listen 127.0.0.1:8443 ssl http2;")])
 
 
 def test_health_answers_over_plain_http_and_everything_else_moves_to_https(stack):
