@@ -147,6 +147,7 @@ def test_a_database_that_is_not_the_old_ganetimgr_is_refused(old_database):
     another = url.rsplit("/", 1)[0] + "/mysql"  # MariaDB's own
     with pytest.raises(CommandError) as refused:
         run_import(another)
-    assert str(refused.value) == "auth_user: Table 'mysql.auth_user' doesn't exist (is this the old ganetimgr's database?)"
+    assert str(refused.value) == ("auth_user: Table 'mysql.auth_user' doesn't exist "
+                                  "(is this the old ganetimgr's database?)")
     with pytest.raises(CommandError, match=r"^--from must be a mysql:// URL"):
         run_import("postgres://u:p@127.0.0.1:1/old")
