@@ -15,14 +15,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import SshKey
 from accounts.services import profile_of
 from accounts.sshkeys import parse_key_line
-from apply.models import Organization
+from apply.models import InstanceApplication, Organization
 from ganeti.choices import NetworkModeChoices
 from ganeti.models import Cluster, Network, normalize_ipv6_prefix
 from ganetimgr.config import database_from_url
@@ -42,6 +42,7 @@ OLD_TABLES = {
                       "disable_instance_creation, disabled",
     "ganeti_network": "id, description, cluster_id, link, mode, cluster_default, ipv6_prefix",
     "ganeti_network_groups": "network_id, group_id",
+    "apply_instanceapplication": "MAX(id) AS id",
 }
 OLD_RAPI_PORT = 5080  # the old ganetimgr ignored the cluster's port and always used this one
 
@@ -80,7 +81,7 @@ def read_old_database(url: str) -> dict[str, list[dict]]:
             rows = {}
             for table, columns in OLD_TABLES.items():
                 try:
-                    cursor.execute(f"SELECT {columns} FROM {table} ORDER BY 1")
+                    cursor.execute(f"SELECT {columns} FROM {table}" + ("" if "MAX(" in columns else " ORDER BY 1"))
                 except MySQLdb.Error as exc:
                     raise OldDatabaseError(f"{table}: {exc.args[-1]} (is this the old ganetimgr's database?)") from None
                 rows[table] = list(cursor.fetchall())
@@ -92,7 +93,10 @@ def read_old_database(url: str) -> dict[str, list[dict]]:
 
 def import_old_rows(rows: dict[str, list[dict]], *, dry_run: bool) -> ImportReport:
     """Add the old installation's users, groups, organizations, profiles, SSH keys, clusters and networks
-    that are missing here, all or nothing; a dry run rolls everything back and reports the same."""
+    that are missing here, all or nothing; a dry run rolls everything back and reports the same.
+
+    New applications are then numbered after the old ones: the instances the old ganetimgr created carry
+    its application numbers in their `application:<id>` tags, which must not name a new application."""
     report = ImportReport()
     with transaction.atomic():
         users = _users(rows, report)
@@ -103,7 +107,26 @@ def import_old_rows(rows: dict[str, list[dict]], *, dry_run: bool) -> ImportRepo
         _clusters_and_networks(rows, report, groups)
         if dry_run:
             transaction.set_rollback(True)
+    last_old_application = rows["apply_instanceapplication"][0]["id"] or 0
+    if not dry_run:
+        _number_applications_after(last_old_application)  # outside the transaction: sequences are not undone
+    report.remarks.append(f"new applications are numbered after the old ones' last, #{last_old_application}")
     return report
+
+
+def _number_applications_after(last_id: int) -> None:
+    """Make the next InstanceApplication id at least last_id + 1 (never lower than it already is)."""
+    table = InstanceApplication._meta.db_table
+    if not last_id or InstanceApplication.objects.filter(pk__gt=last_id).exists():
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, last_id])
+        elif connection.vendor == "mysql":  # lower than the table's largest id + 1, MySQL keeps its own
+            cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} AUTO_INCREMENT = {int(last_id) + 1}")
+        else:
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last_id])
 
 
 def _users(rows, report) -> dict:

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from accounts.models import SshKey
-from apply.models import Organization
+from apply.models import InstanceApplication, Organization
 from ganeti.models import Cluster, Network
 from tests.mariadb import running_mariadb
 
@@ -42,6 +42,8 @@ CREATE TABLE ganeti_network (id int AUTO_INCREMENT PRIMARY KEY, description varc
   cluster_id int NOT NULL, link varchar(255) NOT NULL, mode varchar(64) NOT NULL, cluster_default tinyint(1) NOT NULL,
   ipv6_prefix varchar(255));
 CREATE TABLE ganeti_network_groups (id int AUTO_INCREMENT PRIMARY KEY, network_id int NOT NULL, group_id int NOT NULL);
+CREATE TABLE apply_instanceapplication (id int AUTO_INCREMENT PRIMARY KEY, hostname varchar(255) NOT NULL,
+  applicant_id int NOT NULL, status int NOT NULL);
 """
 
 
@@ -53,7 +55,8 @@ def ssh_key_line() -> str:
 @pytest.fixture(scope="module")
 def old_database(tmp_path_factory):
     """The old schema with three users (a local one, an LDAP one, one with a pre-2012 SHA1 hash), two groups,
-    an organization, a profile, two SSH keys (one DSA), a cluster and its network; its URL and alice's key."""
+    an organization, a profile, two SSH keys (one DSA), a cluster and its network, two applications; its URL
+    and alice's key."""
     with running_mariadb(tmp_path_factory.mktemp("old-mariadb")) as (url, client):
         alice_hash = PBKDF2PasswordHasher().encode("alice-old-pw", "oldsalt1234", iterations=36000)  # Django 1.11's
         key_type, key_data = ssh_key_line().split()
@@ -73,6 +76,7 @@ INSERT INTO ganeti_cluster VALUES (1, 'ganeti.example.org', 'athens', 5080, 'Ath
   0, 1, 0, 0);
 INSERT INTO ganeti_network VALUES (1, 'Public', 1, 'br0', 'bridged', 1, '2001:db8:1::');
 INSERT INTO ganeti_network_groups (network_id, group_id) VALUES (1, 1);
+INSERT INTO apply_instanceapplication VALUES (40, 'www.example.org', 1, 105), (41, 'db.example.org', 1, 104);
 """
         done = subprocess.run([*client, "ganetimgr", "-e", OLD_SCHEMA + data], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
@@ -90,6 +94,7 @@ EXPECTED_REMARKS = [
     "user carol: the old password hash is of a kind Django 5.2 no longer reads; the user must reset the password",
     "user bob: SSH key bob@old left behind: DSA keys are no longer safe and are not accepted: use an ed25519, ecdsa "
     "or RSA key.",
+    "new applications are numbered after the old ones' last, #41",
 ]
 
 
@@ -112,6 +117,7 @@ def test_import_brings_accounts_and_clusters_over_once(old_database, client, set
                          "memberships: 2 added, 0 already here", "organizations: 1 added, 0 already here",
                          "profiles: 1 added, 0 already here", "ssh keys: 1 added, 0 already here",
                          "clusters: 1 added, 0 already here", "networks: 1 added, 0 already here"]
+    assert lines[8:] == EXPECTED_REMARKS
 
     assert client.post("/user/login/", {"username": "alice", "password": "alice-old-pw"}).status_code == 302
     alice = get_user_model().objects.get(username="alice")
@@ -140,6 +146,11 @@ def test_import_brings_accounts_and_clusters_over_once(old_database, client, set
                          "profiles: 0 added, 1 already here", "ssh keys: 0 added, 1 already here",
                          "clusters: 0 added, 1 already here", "networks: 0 added, 1 already here"]
     assert get_user_model().objects.count() == 3 and SshKey.objects.count() == 1
+
+    # The old instances' application:40 and :41 tags keep naming the old applications, not new ones.
+    application = InstanceApplication.objects.create(hostname="new.example.org", memory=1024, vcpus=1, disk_size=5,
+                                                     operating_system="none", applicant=alice)
+    assert application.pk == 42
 
 
 def test_a_database_that_is_not_the_old_ganetimgr_is_refused(old_database):
