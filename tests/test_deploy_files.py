@@ -7,13 +7,16 @@ import grp
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
-from tests.helpers import PROJECT_DIR, run_manage
+from tests.helpers import PROJECT_DIR, free_port, port_open, run_manage
 from tests.settings_dist import deploy_env, filled_settings
 
 INSTALLED_AT = "/srv/ganetimgr"
@@ -144,7 +147,6 @@ def test_gunicorn_config_loads_with_gevent_workers(project_env):
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
     assert config["worker_class"] == "gevent"
     assert config["bind"] == "['127.0.0.1:8000']"
-    assert config["access_log_format"].startswith("%({x-forwarded-for}i)s ")
     check = subprocess.run([str(PROJECT_DIR / ".venv/bin/gunicorn"), "-c", "contrib/gunicorn.conf.py",
                             "--check-config", "ganetimgr.wsgi:application"],
                            cwd=PROJECT_DIR, env=project_env, capture_output=True, text=True, timeout=60)
@@ -179,3 +181,35 @@ def test_settings_dist_with_one_value_left_unfilled_is_refused_by_name(project_e
     assert result.returncode == 2
     assert result.stderr.strip() == ("ganetimgr: configuration error: replace the FILL-IN values in your local "
                                      "settings: SITE_URL")
+
+
+def test_gunicorn_logs_the_forwarded_client_and_reopens_its_log_on_usr1(project_env, tmp_path):
+    """What logrotate's postrotate relies on: USR1 makes gunicorn write to a new file at the same path."""
+    port = free_port()
+    log = tmp_path / "access.log"
+    env = {**project_env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1",
+           "GUNICORN_ACCESS_LOG": str(log)}
+    server = subprocess.Popen([str(PROJECT_DIR / ".venv/bin/gunicorn"), "-c", "contrib/gunicorn.conf.py",
+                               "ganetimgr.wsgi:application"], cwd=PROJECT_DIR, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def logged_request(path: Path) -> str:
+            """GET /health/ as nginx would pass it on, until its line is in `path`."""
+            for _ in range(600):
+                assert server.poll() is None, "gunicorn stopped"
+                if port_open(port):
+                    requests.get(f"http://127.0.0.1:{port}/health/", headers={"X-Forwarded-For": "203.0.113.7"},
+                                 timeout=30)
+                    if path.exists() and path.read_text():
+                        return path.read_text()
+                time.sleep(0.1)
+            raise AssertionError(f"nothing logged to {path}")
+
+        first = logged_request(log).splitlines()[0]
+        assert first.startswith("127.0.0.1 203.0.113.7 - [") and '"GET /health/ HTTP/1.1" 200 ' in first
+        log.rename(tmp_path / "access.log.1")
+        server.send_signal(signal.SIGUSR1)
+        assert "203.0.113.7" in logged_request(log)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
