@@ -24,26 +24,32 @@ SYSTEMD_DIR = PROJECT_DIR / "contrib/systemd"
 UNITS = sorted(SYSTEMD_DIR.glob("*.service"))
 
 
-def nginx_site(tmp_path) -> str:
-    """contrib/nginx/ganetimgr.conf with its certificate and log paths moved into tmp_path."""
+def nginx_config(tmp_path, *, http_port: int = 80, https_port: int = 443, static_root: str = "") -> Path:
+    """A main nginx.conf (what Debian's gives a site, every file nginx writes under tmp_path) including
+    contrib/nginx/ganetimgr.conf with a throw-away certificate, its logs in tmp_path, and optionally its
+    ports on 127.0.0.1 and its static files elsewhere."""
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=ganetimgr.example.org", "-keyout", tmp_path / "site.key",
-                    "-out", tmp_path / "site.pem"], check=True, capture_output=True)
+                    "-subj", "/CN=ganetimgr.example.org", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", tmp_path / "site.key", "-out", tmp_path / "site.pem"], check=True, capture_output=True)
     site = (PROJECT_DIR / "contrib/nginx/ganetimgr.conf").read_text()
-    for shipped, moved in [("/etc/ssl/certs/ganetimgr.example.org.pem", tmp_path / "site.pem"),
-                           ("/etc/ssl/private/ganetimgr.example.org.key", tmp_path / "site.key"),
-                           ("/var/log/nginx/", f"{tmp_path}/")]:
+    replacements = [("/etc/ssl/certs/ganetimgr.example.org.pem", str(tmp_path / "site.pem")),
+                    ("/etc/ssl/private/ganetimgr.example.org.key", str(tmp_path / "site.key")),
+                    ("/var/log/nginx/", f"{tmp_path}/")]
+    if http_port != 80:
+        replacements += [("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
+                         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+                         ("listen [::]:443 ssl http2;", "")]
+    if static_root:
+        replacements.append(("/srv/ganetimgr/var/static/", static_root))
+    for shipped, moved in replacements:
         assert shipped in site, shipped
-        site = site.replace(shipped, str(moved))
-    return site
-
-
-def test_nginx_loads_the_site(tmp_path):
-    (tmp_path / "ganetimgr.conf").write_text(nginx_site(tmp_path))
-    # What Debian's /etc/nginx/nginx.conf gives a site, with every file nginx writes under tmp_path.
+        site = site.replace(shipped, moved)
+    (tmp_path / "ganetimgr.conf").write_text(site)
     temp_paths = "".join(f"    {kind}_temp_path {tmp_path}/{kind};\n"
                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (tmp_path / "nginx.conf").write_text(f"""pid {tmp_path}/nginx.pid;
+    # As root, nginx's workers would run as nobody, who cannot read tmp_path.
+    workers_user = "user root;\n" if os.geteuid() == 0 else ""
+    (tmp_path / "nginx.conf").write_text(f"""{workers_user}pid {tmp_path}/nginx.pid;
 error_log {tmp_path}/error.log;
 events {{ worker_connections 64; }}
 http {{
@@ -53,11 +59,48 @@ http {{
 {temp_paths}    include {tmp_path}/ganetimgr.conf;
 }}
 """)
-    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                             "-e", str(tmp_path / "error.log")], capture_output=True, text=True)
+    return tmp_path / "nginx.conf"
+
+
+def nginx(tmp_path, config: Path, *options) -> list[str]:
+    return ["nginx", "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "error.log"), *options]
+
+
+def test_nginx_loads_the_site(tmp_path):
+    result = subprocess.run(nginx(tmp_path, nginx_config(tmp_path), "-t"), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
     assert "[warn]" not in result.stderr, result.stderr
+
+
+def test_nginx_lets_browsers_keep_only_the_hashed_static_files(tmp_path):
+    static = tmp_path / "static"
+    (static / "vendor").mkdir(parents=True)
+    (static / "vendor/rfb.js").write_text("export default 1;\n")  # imported by this very name
+    (static / "vendor/rfb.0123456789ab.js").write_text("export default 1;\n")  # collectstatic's hashed copy
+    http_port, https_port = free_port(), free_port()
+    config = nginx_config(tmp_path, http_port=http_port, https_port=https_port, static_root=f"{static}/")
+    server = subprocess.Popen(nginx(tmp_path, config, "-g", "daemon off;"), stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            assert server.poll() is None, server.stderr.read()
+            if port_open(https_port):
+                break
+            time.sleep(0.1)
+        fetch = {name: requests.get(f"https://127.0.0.1:{https_port}/static/vendor/{name}", timeout=10,
+                                    verify=tmp_path / "site.pem", headers={"Host": "ganetimgr.example.org"})
+                 for name in ("rfb.js", "rfb.0123456789ab.js")}
+        assert fetch["rfb.js"].status_code == 200 and fetch["rfb.js"].headers["Cache-Control"] == "max-age=3600"
+        hashed = fetch["rfb.0123456789ab.js"]
+        assert hashed.status_code == 200 and hashed.text == "export default 1;\n"
+        assert hashed.headers["Cache-Control"] == "max-age=31536000, public, immutable"
+        redirect = requests.get(f"http://127.0.0.1:{http_port}/static/vendor/rfb.js", allow_redirects=False,
+                                headers={"Host": "ganetimgr.example.org"}, timeout=10)
+        assert redirect.status_code == 301
+        assert redirect.headers["Location"] == "https://ganetimgr.example.org/static/vendor/rfb.js"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_nginx_site_agrees_with_the_other_files():
