@@ -256,3 +256,17 @@ def test_gunicorn_logs_the_forwarded_client_and_reopens_its_log_on_usr1(project_
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_readme_deploying_names_files_and_commands_that_exist(project_env):
+    readme = (PROJECT_DIR / "README.md").read_text()
+    deploying = readme[readme.index("## Deploying"):readme.index("## Development")]
+    paths = set(re.findall(r"(contrib/[\w./*-]*[\w*])", deploying))
+    assert {"contrib/nginx/ganetimgr.conf", "contrib/logrotate/ganetimgr", "contrib/systemd/ganetimgr*"} <= paths
+    for path in paths:
+        assert list(PROJECT_DIR.glob(path)), f"README names {path}, which is not in the checkout"
+    commands = set(re.findall(r"^gm (\w+)", deploying, re.M)) | set(re.findall(r"manage\.py (\w+)", deploying))
+    assert {"migrate", "collectstatic", "import_old_ganetimgr", "refresh_cluster_instances"} <= commands
+    listed = run_manage("help", "--commands", env=project_env)
+    assert listed.returncode == 0, listed.stderr
+    assert commands <= set(listed.stdout.split()), sorted(commands - set(listed.stdout.split()))
