@@ -29,20 +29,22 @@ from ganetimgr.config import database_from_url
 
 __all__ = ["OldDatabaseError", "ImportReport", "read_old_database", "import_old_rows"]
 
-# The old schema's tables and the columns read from each.
-OLD_TABLES = {
-    "auth_user": "id, username, password, first_name, last_name, email, is_active, is_staff, is_superuser, "
-                 "date_joined, last_login",
-    "auth_group": "id, name",
-    "auth_user_groups": "user_id, group_id",
-    "apply_organization": "id, title, website, email, tag, phone",
-    "accounts_userprofile": "user_id, first_login, organization_id, telephone",
-    "apply_sshpublickey": "owner_id, key_type, `key`, comment",
-    "ganeti_cluster": "id, hostname, slug, port, description, username, password, fast_create, use_gnt_network, "
-                      "disable_instance_creation, disabled",
-    "ganeti_network": "id, description, cluster_id, link, mode, cluster_default, ipv6_prefix",
-    "ganeti_network_groups": "network_id, group_id",
-    "apply_instanceapplication": "MAX(id) AS id",
+# What is read from the old schema, per table.
+OLD_QUERIES = {
+    "auth_user": "SELECT id, username, password, first_name, last_name, email, is_active, is_staff, is_superuser, "
+                 "date_joined, last_login FROM auth_user ORDER BY id",
+    "auth_group": "SELECT id, name FROM auth_group ORDER BY id",
+    "auth_user_groups": "SELECT user_id, group_id FROM auth_user_groups ORDER BY id",
+    "apply_organization": "SELECT id, title, website, email, tag, phone FROM apply_organization ORDER BY id",
+    "accounts_userprofile": "SELECT user_id, first_login, organization_id, telephone FROM accounts_userprofile "
+                            "ORDER BY id",
+    "apply_sshpublickey": "SELECT owner_id, key_type, `key`, comment FROM apply_sshpublickey ORDER BY id",
+    "ganeti_cluster": "SELECT id, hostname, slug, port, description, username, password, fast_create, "
+                      "use_gnt_network, disable_instance_creation, disabled FROM ganeti_cluster ORDER BY id",
+    "ganeti_network": "SELECT id, description, cluster_id, link, mode, cluster_default, ipv6_prefix "
+                      "FROM ganeti_network ORDER BY id",
+    "ganeti_network_groups": "SELECT network_id, group_id FROM ganeti_network_groups ORDER BY id",
+    "apply_instanceapplication": "SELECT MAX(id) AS id FROM apply_instanceapplication",
 }
 OLD_RAPI_PORT = 5080  # the old ganetimgr ignored the cluster's port and always used this one
 
@@ -79,9 +81,9 @@ def read_old_database(url: str) -> dict[str, list[dict]]:
         with connection.cursor() as cursor:
             cursor.execute("START TRANSACTION READ ONLY")
             rows = {}
-            for table, columns in OLD_TABLES.items():
+            for table, query in OLD_QUERIES.items():
                 try:
-                    cursor.execute(f"SELECT {columns} FROM {table}" + ("" if "MAX(" in columns else " ORDER BY 1"))
+                    cursor.execute(query)
                 except MySQLdb.Error as exc:
                     raise OldDatabaseError(f"{table}: {exc.args[-1]} (is this the old ganetimgr's database?)") from None
                 rows[table] = list(cursor.fetchall())
@@ -99,10 +101,10 @@ def import_old_rows(rows: dict[str, list[dict]], *, dry_run: bool) -> ImportRepo
     its application numbers in their `application:<id>` tags, which must not name a new application."""
     report = ImportReport()
     with transaction.atomic():
-        users = _users(rows, report)
+        users, made_users = _users(rows, report)
         groups = _groups(rows, report, users)
         organizations = _organizations(rows, report)
-        _profiles(rows, report, users, organizations)
+        _profiles(rows, report, users, made_users, organizations)
         _ssh_keys(rows, report, users)
         _clusters_and_networks(rows, report, groups)
         if dry_run:
@@ -129,10 +131,11 @@ def _number_applications_after(last_id: int) -> None:
             cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last_id])
 
 
-def _users(rows, report) -> dict:
-    """old user id -> User; new accounts keep their old password hash, so their passwords still work."""
+def _users(rows, report) -> tuple[dict, set]:
+    """(old user id -> User, ids of the accounts made now); these keep their old password hash, so their
+    passwords still work."""
     user_model = get_user_model()
-    users = {}
+    users, made = {}, set()
     for old in rows["auth_user"]:
         user = user_model.objects.filter(username=old["username"]).first()
         if user:
@@ -143,6 +146,7 @@ def _users(rows, report) -> dict:
                               is_staff=bool(old["is_staff"]), is_superuser=bool(old["is_superuser"]),
                               date_joined=_aware(old["date_joined"]), last_login=_aware(old["last_login"]))
             user.save()
+            made.add(user.pk)
             report.created["users"] += 1
             if user.has_usable_password():
                 try:
@@ -151,7 +155,7 @@ def _users(rows, report) -> dict:
                     report.remarks.append(f"user {user.username}: the old password hash is of a kind Django 5.2 "
                                           "no longer reads; the user must reset the password")
         users[old["id"]] = user
-    return users
+    return users, made
 
 
 def _aware(moment):
@@ -194,8 +198,9 @@ def _organizations(rows, report) -> dict:
     return organizations
 
 
-def _profiles(rows, report, users, organizations) -> None:
-    """An imported profile fills a profile's empty organization and telephone; the welcome is kept as it was."""
+def _profiles(rows, report, users, made_users, organizations) -> None:
+    """An old profile fills the empty organization and telephone of a profile here; for an account this
+    import made, it also says whether the welcome message is still due."""
     for old in rows["accounts_userprofile"]:
         user = users.get(old["user_id"])
         if not user:
@@ -204,10 +209,11 @@ def _profiles(rows, report, users, organizations) -> None:
         organization = organizations.get(old["organization_id"])
         changes = {"organization": organization.title if organization else "", "telephone": old["telephone"] or ""}
         changes = {name: value for name, value in changes.items() if value and not getattr(profile, name)}
+        if user.pk in made_users and profile.first_login != bool(old["first_login"]):
+            changes["first_login"] = bool(old["first_login"])
         if changes:
             for name, value in changes.items():
                 setattr(profile, name, value)
-            profile.first_login = bool(old["first_login"])
             profile.save()
         report.created["profiles"] += bool(changes)
         report.kept["profiles"] += not changes
