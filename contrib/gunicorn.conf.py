@@ -24,8 +24,13 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 20))
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = max_requests // 10
+# "-" is standard output / error, the journal under systemd; a file (e.g. /var/log/ganetimgr/access.log)
+# is reopened on USR1, which contrib/logrotate/ganetimgr sends.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+# The peer (nginx), then the X-Forwarded-For chain, whose last address is the client as nginx saw it
+# ("-" without nginx); then the usual combined fields and the time taken in milliseconds.
+access_log_format = '%(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "ganetimgr"
 control_socket_disable = True

@@ -1,50 +1,21 @@
 """The MySQL/MariaDB wiring (mysqlclient through DATABASE_URL=mysql://...) against a real MariaDB server."""
 
-import os
-import shutil
-import subprocess
-import time
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import free_port, run_manage
+from tests.helpers import run_manage
+from tests.mariadb import running_mariadb
+from tests.settings_dist import deploy_env, filled_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def mariadb_url(tmp_path_factory):
-    """A throw-away MariaDB on a free loopback port; its URL for a user owning database `ganetimgr`."""
-    if not shutil.which("mariadbd", path="/usr/sbin:/usr/bin"):
-        pytest.fail("mariadb-server is not installed: run scripts/setup.sh test")
-    directory = tmp_path_factory.mktemp("mariadb")
-    as_root = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={directory}/data", *as_root,
-                    "--auth-root-authentication-method=normal", "--skip-test-db"],
-                   check=True, capture_output=True, timeout=120)
-    port = free_port()
-    server = subprocess.Popen(
-        ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={directory}/data", f"--socket={directory}/sock",
-         f"--port={port}", "--bind-address=127.0.0.1", *as_root, "--skip-log-bin",
-         "--innodb-buffer-pool-size=32M"],
-        stdout=open(directory / "server.log", "w"), stderr=subprocess.STDOUT,
-    )
-    try:
-        setup = ["CREATE DATABASE ganetimgr CHARACTER SET utf8mb4",
-                 "CREATE USER 'ganetimgr'@'127.0.0.1' IDENTIFIED BY 'maria-pw'",
-                 "GRANT ALL ON *.* TO 'ganetimgr'@'127.0.0.1'"]  # *.*: Django's test runner creates its own DB
-        for _ in range(200):
-            done = subprocess.run(["mariadb", "--no-defaults", f"--socket={directory}/sock", "-uroot",
-                                   "-e", "; ".join(setup)], capture_output=True)
-            if done.returncode == 0:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError((directory / "server.log").read_text())
-        yield f"mysql://ganetimgr:maria-pw@127.0.0.1:{port}/ganetimgr"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    """A throw-away MariaDB; its URL for a user owning database `ganetimgr`."""
+    with running_mariadb(tmp_path_factory.mktemp("mariadb")) as (url, _client):
+        yield url
 
 
 ROUND_TRIP = """
@@ -79,3 +50,14 @@ def test_check_deploy_is_clean_on_mariadb(project_env, mariadb_url):
     env.pop("HTTPS")
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_dist_mysql_line_filled_in_reaches_mariadb(project_env, mariadb_url, tmp_path):
+    settings_file = tmp_path / "settings.py"
+    settings_file.write_text(filled_settings(tmp_path, mariadb_url))
+    env = deploy_env(project_env, settings_file)
+    migrate = run_manage("migrate", "--noinput", env=env, timeout=180)
+    assert migrate.returncode == 0, migrate.stderr
+    preflight = run_manage("preflight", env=env)
+    assert preflight.returncode == 0, preflight.stderr
+    assert preflight.stdout.startswith(f"database: ok (mysql 127.0.0.1:{urlsplit(mariadb_url).port}/ganetimgr)")
