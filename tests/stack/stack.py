@@ -349,10 +349,6 @@ def write_nginx_config(directory: Path, *, http_port: int, https_port: int, guni
         ("server_name ganetimgr.example.org;", "server_name 127.0.0.1 localhost;"),
         ("/srv/ganetimgr/var/static/", f"{static_root}/"),
         ("/var/log/nginx/ganetimgr.", f"{directory}/nginx-"),
-        # $host has no port; on 443 that is right, here the port is not 443: keep it in the Host that
-        # Django builds URLs from (the console's websocket address, CSRF's origin check).
-        ("proxy_set_header Host $host;", "proxy_set_header Host $http_host;"),
-        ("proxy_set_header X-Forwarded-Host $host;", "proxy_set_header X-Forwarded-Host $http_host;"),
     ])
     (directory / "nginx-site.conf").write_text(site)
     temp = directory / "nginx-temp"
