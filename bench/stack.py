@@ -33,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 
+import django
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
@@ -259,10 +261,13 @@ def main() -> None:
     # Warm means warm: no snapshot is refreshed in the background while wrk runs.
     env = {"DJANGO_SETTINGS_MODULE": "bench.site_settings", "INVENTORY_FRESH_SECONDS": "3600"}
     with start_stack(workdir, simulators=simulators, gunicorn_workers=args.workers, env=env) as stack:
-        os.environ.update(stack.env)  # this process reads and writes the stack's own database and Redis
-        import django
-
+        # This process reads and writes the stack's own database and Redis: Django's settings read them
+        # from the environment once, at setup; the harness reads the server's DATABASE_URL there at the end.
+        server_environ = dict(os.environ)
+        os.environ.update(stack.env)
         django.setup()
+        os.environ.clear()
+        os.environ.update(server_environ)
         from django.contrib.auth.models import User
 
         from ganeti.models import Cluster
