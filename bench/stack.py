@@ -42,6 +42,9 @@ from bench.common import creation_delay, rss_mb  # noqa: E402
 from bench.instances import OWNERS, session_cookie  # noqa: E402
 from tests.stack.stack import start_stack  # noqa: E402
 
+# Models, and what imports them, are imported in the functions that run after django.setup(): the settings
+# come from the stack's environment, known only once the stack runs.
+
 HELPDESK = "helen"
 ADMIN = "ada"
 PASSWORD = "bench-stack-password"  # noqa: S105 (a throw-away stack's account)
