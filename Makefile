@@ -9,7 +9,8 @@ test:
 	@HTTPS=off scripts/with-services.sh .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): bench/README.md has the figures and what they mean.
-# BENCH=inventory (the default) or BENCH=instances (the instance pages under gunicorn).
+# BENCH=inventory (the default), instances (the instance pages under gunicorn), jobs, approval,
+# or stack (every goal at once, through nginx, on the stack of tests/stack/stack.py).
 BENCH ?= inventory
 bench:
 	@scripts/setup.sh test

@@ -22,6 +22,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from bench.common import creation_delay  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,19 +78,7 @@ def main() -> None:
             approved = time.time()
             submission = application_submit(application=application, user=reviewer)
             assert submission.queued, submission.queue_error
-            deadline = time.monotonic() + 30
-            while not application.job_id:
-                assert time.monotonic() < deadline, "the watcher sent no create request"
-                time.sleep(0.01)
-                application.refresh_from_db()
-            _status, job = sim.request("GET", f"/2/jobs/{application.job_id}")
-            seconds, micro = job["received_ts"]
-            delays.append(seconds + micro / 1e6 - approved)
-            while application.status == ApplicationStatus.SUBMITTED:  # let it finish: idle again
-                assert time.monotonic() < deadline + 30, "the creation did not end"
-                time.sleep(0.05)
-                application.refresh_from_db()
-            assert application.status == ApplicationStatus.SUCCESS, application.backend_message
+            delays.append(creation_delay(sim, application, approved))
     finally:
         if watcher is not None:
             watcher.terminate()

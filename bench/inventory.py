@@ -25,14 +25,10 @@ from pathlib import Path  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
+
+from bench.common import rss_mb  # noqa: E402
+
 OWNERS = ["alice", "bob", "carol", "dave", "erin"]
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def median_seconds(function, repeat: int) -> float:

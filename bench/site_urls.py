@@ -1,4 +1,4 @@
-"""The project's URLs plus one trivial view, for bench/instances.py only (never in the product): the
+"""The project's URLs plus one trivial view, for the benchmarks only (never in the product): the
 baseline a page is compared with, under the same middleware (session, login required, CSRF, ...)."""
 
 from django.http import HttpResponse

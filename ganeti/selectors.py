@@ -95,9 +95,20 @@ _derived: dict[tuple, object] = {}
 _DERIVED_MAX = 64
 
 
+def _superseded(version: tuple, current: tuple) -> bool:
+    """Whether a memo built from the snapshots `version` ((slug, version) pairs) covers the same clusters as
+    `current` but other snapshots of them: it is of no more use, and it holds that snapshot's objects."""
+    return version != current and {slug for slug, _ in version} == {slug for slug, _ in current}
+
+
 def _memo(key: tuple, build):
+    """`build()` remembered under key = (what, snapshot version, ...); what was remembered for other snapshots
+    of the same clusters goes (else each refresh would keep its 10,000 objects alive in every worker)."""
     value = _derived.get(key)
     if value is None:
+        what, version = key[:2]
+        for old in [old for old in _derived if old[0] == what and _superseded(old[1], version)]:
+            del _derived[old]
         if len(_derived) >= _DERIVED_MAX:
             _derived.clear()
         value = _derived[key] = build()
@@ -138,8 +149,11 @@ _OWNED_MAX = 256
 
 
 def _owned_memo(key: tuple, build) -> list:
+    """`build()` remembered under key = (snapshot version, ...); as _memo, other snapshots' lists go."""
     value = _owned.get(key)
     if value is None:
+        for old in [old for old in _owned if _superseded(old[0], key[0])]:
+            del _owned[old]
         value = _owned[key] = build()
         while len(_owned) > _OWNED_MAX:
             _owned.popitem(last=False)

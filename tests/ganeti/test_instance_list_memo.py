@@ -2,10 +2,13 @@
 a job started, a tag changed, another user, another language, a new group membership. They exist for
 speed (bench/instances.py); these tests hold them to the same answers as rendering afresh."""
 
+import gc
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from ganeti.rapi.objects import Instance
 from ganeti.selectors import _owned
 from ganeti.services import instance_job_started
 from tests.ganeti.instance_setup import PREFIX, names, set_tags
@@ -85,3 +88,23 @@ def test_a_search_works_when_the_process_built_a_snapshots_objects_twice(client,
     answer = client.get(reverse("ganeti:instances_json"), {"q": everything[2]})
     assert answer.status_code == 200
     assert [row["name"] for row in answer.json()["rows"]] == [everything[2]]
+
+
+def live_instances(cluster) -> int:
+    """The Instance objects of `cluster` alive in this process."""
+    gc.collect()
+    return sum(isinstance(thing, Instance) and thing.cluster.slug == cluster.slug for thing in gc.get_objects())
+
+
+def test_a_new_snapshot_lets_the_objects_of_the_old_one_go(client, sim, cluster, roles):
+    """Lists remembered from a snapshot (sorted, searched, one owner's) go when a new snapshot of the same
+    clusters is read: a worker's memory stays that of one snapshot however often the clusters refresh
+    (10,000 instances: 20 MB more per refresh before)."""
+    everything = names(sim)
+    for round_number in range(3):
+        set_tags(sim, everything[0], add=[f"{PREFIX}:round{round_number}"])  # a new snapshot
+        for role in ("helpdesk", "owner"):
+            client.force_login(roles[role])
+            for query in ({}, {"sort": "-memory"}, {"q": everything[0]}):
+                assert client.get(reverse("ganeti:instances_json"), query).status_code == 200
+    assert live_instances(cluster) == len(everything)
