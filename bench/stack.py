@@ -265,12 +265,9 @@ def main() -> None:
     env = {"DJANGO_SETTINGS_MODULE": "bench.site_settings", "INVENTORY_FRESH_SECONDS": "3600"}
     with start_stack(workdir, simulators=simulators, gunicorn_workers=args.workers, env=env) as stack:
         # This process reads and writes the stack's own database and Redis: Django's settings read them
-        # from the environment once, at setup; the harness reads the server's DATABASE_URL there at the end.
-        server_environ = dict(os.environ)
+        # from the environment at setup.
         os.environ.update(stack.env)
         django.setup()
-        os.environ.clear()
-        os.environ.update(server_environ)
         from django.contrib.auth.models import User
 
         from ganeti.models import Cluster

@@ -377,9 +377,13 @@ def process_env(overrides: dict) -> dict:
     return env
 
 
+# Read once: a caller may point its own environment at a stack's database afterwards (bench/stack.py does).
+_SERVER_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
 def server_database_url() -> str:
     """The with-services PostgreSQL server's DATABASE_URL (its `ganetimgr` database)."""
-    url = os.environ.get("DATABASE_URL", "")
+    url = _SERVER_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):
         raise StackError("the stack needs the with-services PostgreSQL (DATABASE_URL): run it with make test")
     return url
