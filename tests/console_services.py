@@ -11,6 +11,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -63,10 +64,14 @@ def start_websockify(redis_url: str, tmp_path: Path, *, web: Path | None = None)
             process.wait()
 
 
-def websocket_first_frame(port: int, path: str, timeout: float = 5) -> tuple[str, bytes | None]:
+def websocket_first_frame(port: int, path: str, timeout: float = 5,
+                          tls: ssl.SSLContext | None = None) -> tuple[str, bytes | None]:
     """Opens a WebSocket (binary subprotocol, as noVNC) and reads the first frame: (the HTTP status
-    line, its payload), or (status line, None) when the server closed the connection first."""
+    line, its payload), or (status line, None) when the server closed the connection first.
+    tls: open it over TLS with this context (wss://, e.g. through nginx)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout)
+    if tls is not None:
+        sock = tls.wrap_socket(sock, server_hostname="127.0.0.1")
     with sock:
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
