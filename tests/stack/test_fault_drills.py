@@ -13,6 +13,7 @@ import time
 
 import psycopg
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.mail import ADMIN_ADDRESS
 from tests.stack.stack import start_stack
@@ -25,8 +26,9 @@ BATCH = 10
 FINISHED = ("success", "failed")
 REDIS_BANNER = "The cache service is not answering"
 
-# The same service the review's "Accept and submit" calls, on applications as a review leaves them.
-SUBMIT = """
+# Alice's applications for hostnames on cluster, pending (to review), or approved and submitted through the
+# service that the review's "Accept and submit" calls (result: whether beanstalkd took each message).
+FILE_APPLICATIONS = """
 from django.contrib.auth import get_user_model
 from apply.models import ApplicationStatus, InstanceApplication
 from apply.services import application_submit
@@ -39,9 +41,11 @@ for hostname in hostnames:
     application = InstanceApplication.objects.create(
         hostname=hostname, memory=512, vcpus=1, disk_size=2, operating_system="debian", comments="fault drill",
         applicant=alice, language="en", cluster=Cluster.objects.get(slug=cluster), disk_template="plain",
-        status=ApplicationStatus.APPROVED, reviewer=admin)
-    result.append(application_submit(application=application, user=admin).queued)
+        status=ApplicationStatus.APPROVED if submit else ApplicationStatus.PENDING,
+        reviewer=admin if submit else None)
+    result.append(application_submit(application=application, user=admin).queued if submit else application.pk)
 """
+QUEUE_DOWN = "the job queue is not reachable right now"
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +96,42 @@ def post(stack, session, path):
 
 def submit(stack, cluster, hostnames):
     """Submit approved applications for hostnames on cluster; whether beanstalkd took each message."""
-    return stack.django(SUBMIT, cluster=cluster, hostnames=hostnames)
+    return stack.django(FILE_APPLICATIONS, cluster=cluster, hostnames=hostnames, submit=True)
+
+
+def review_form_values(html):
+    """What the browser sends for the review form as the page shows it."""
+    form = BeautifulSoup(html, "html.parser").find("form", id="review-form")
+    values = {}
+    for field in form.find_all(["input", "select", "textarea"]):
+        name = field.get("name")
+        if not name or field.get("type") == "submit" or field.has_attr("disabled"):
+            continue
+        if field.name == "select":
+            option = field.find("option", selected=True) or field.find("option")
+            values[name] = option.get("value", "") if option else ""
+        elif field.name == "textarea":
+            values[name] = field.text
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                values[name] = field.get("value", "on")
+        else:
+            values[name] = field.get("value", "")
+    return values
+
+
+def review_and_submit(stack, admin, cluster, hostnames):
+    """The admin opens each (pending, placed on cluster) application's review page and presses Accept and
+    submit, over HTTP through nginx; the pages it lands on."""
+    landed = []
+    for pk in stack.django(FILE_APPLICATIONS, cluster=cluster, hostnames=hostnames, submit=False):
+        review = admin.get(f"{stack.url}/application/{pk}/review/")
+        assert review.status_code == 200, review.text[:500]
+        answer = admin.post(review.url, data={**review_form_values(review.text), "action": "submit"},
+                            headers={"Referer": review.url})
+        assert answer.status_code == 200 and answer.url == f"{stack.url}/application/{pk}/", answer.text[:2000]
+        landed.append(answer.text)
+    return landed
 
 
 def query(stack, sql, *params):
@@ -154,21 +193,23 @@ def batch(prefix, count=BATCH):
 
 def test_beanstalkd_killed_and_restarted_empty_mid_batch_loses_no_application(stack):
     hostnames = batch("queue")
-    assert submit(stack, "good", hostnames[:5]) == [True] * 5
+    admin = log_in(stack, "admin")
+    landed = review_and_submit(stack, admin, "good", hostnames[:5])
+    assert not any(QUEUE_DOWN in page for page in landed)
     wait_until_some_started(stack, hostnames[:5])
     beanstalkd = stack.services["beanstalkd"]
     beanstalkd.kill()
-    # Submitted while the queue is down: the database says submitted, the watchers pick them up later.
-    assert submit(stack, "good", hostnames[5:]) == [False] * 5
-    alice = log_in(stack, "alice")
-    assert alice.get(stack.url + "/").status_code == 200
+    # Submitted while the queue is down: the reviewer is told; the database says submitted.
+    landed = review_and_submit(stack, admin, "good", hostnames[5:])
+    assert all(QUEUE_DOWN in page for page in landed)
+    assert log_in(stack, "alice").get(stack.url + "/").status_code == 200
     beanstalkd.start()  # no binlog: whatever it held is gone
     assert_created_once(stack, "good", hostnames)
 
 
 def test_a_watcher_killed_mid_batch_is_covered_by_the_other_and_restarts(stack):
     hostnames = batch("watcher")
-    assert submit(stack, "good", hostnames) == [True] * BATCH
+    review_and_submit(stack, log_in(stack, "admin"), "good", hostnames)
     wait_until_some_started(stack, hostnames)
     watcher = stack.services["watcher"]
     watcher.kill()
@@ -188,7 +229,7 @@ def test_redis_killed_pages_answer_actions_are_audited_and_sessions_survive(stac
     hostnames = batch("redis")
     alice = log_in(stack, "alice")
     instance = running_instances_of(stack, "good", "alice")[0]
-    assert submit(stack, "good", hostnames) == [True] * BATCH
+    review_and_submit(stack, log_in(stack, "admin"), "good", hostnames)
     wait_until_some_started(stack, hostnames)
     redis = stack.services["redis"]
     redis.kill()
@@ -222,7 +263,8 @@ def test_a_cluster_timing_out_and_one_answering_500_leave_pages_up_and_applicati
     try:
         assert submit(stack, "slow", slow) == [True] * 3
         assert submit(stack, "broken", broken) == [True] * 3
-        assert submit(stack, "good", good) == [True] * 4
+        # The review of an application for the good cluster works beside them.
+        review_and_submit(stack, log_in(stack, "admin"), "good", good)
         helpdesk = log_in(stack, "helpdesk")
         instance = sorted(row["name"] for row in stack.simulators["good"].request("GET", "/2/instances?bulk=1")[1])[0]
         pages = {"/": True, "/jobs/": True, "/cluster/nodes/": True, "/cluster/detail/?cluster=slow": "slow",
