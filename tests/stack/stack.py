@@ -5,16 +5,23 @@
         session = stack.requests_session()
         session.get(stack.url + "/user/login/")
 
-What runs: a database of its own (stack_<hex>, created on the with-services PostgreSQL server, migrated,
-dropped at the end), its own redis-server and beanstalkd, gunicorn with contrib/gunicorn.conf.py (gevent
+What runs: a database of its own on the with-services PostgreSQL server (stack_<hex>: a copy of a database
+migrated once per test run; dropped at the end), its own redis-server and beanstalkd, gunicorn with contrib/gunicorn.conf.py (gevent
 workers), the watcher(s), websockify with the console token plugin, and nginx in the foreground with the
 site generated from contrib/nginx/ganetimgr.conf and a self-signed certificate. Mail goes to the
 with-services SMTP sink. Every process runs in a process group of its own and is stopped by its PID.
 KEEP_STACK=1 keeps stack.dir (the logs, the generated configuration) after the end.
+
+stack.django(code, **values) runs code in `manage.py shell` with each value (JSON) as a variable and
+returns what the code assigned to `result`, e.g.
+    stack.django("from apply.models import InstanceApplication\n"
+                 "result = InstanceApplication.objects.filter(status=s).count()",
+                 s="success")
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import ipaddress
@@ -25,6 +32,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -109,6 +117,7 @@ class Service:
         self.port, self.ready_text = port, ready_text
         self.process: subprocess.Popen | None = None
         self.process_groups: set[int] = set()   # of every start, to find what a stop left behind
+        self._log_offset = 0                    # the log's size at the last start: readiness is read after it
 
     def __repr__(self):
         return f"<Service {self.name} pid={self.process and self.process.pid} port={self.port}>"
@@ -120,16 +129,30 @@ class Service:
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Start the same command (same port) and wait until it is ready: listening on its port, or (the
         watcher) ready_text written to its log after this start."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (wait_ready() does)."""
         if self.running:
             raise StackError(f"{self.name} is running already (pid {self.process.pid})")
-        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        deadline = time.monotonic() + 10
+        while self.port is not None and port_open(self.port):   # a killed predecessor's socket closing
+            if time.monotonic() > deadline:
+                raise StackError(f"{self.name}: port {self.port} is still taken")
+            time.sleep(0.05)
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(self.command, cwd=PROJECT_DIR, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
         self.process_groups.add(self.process.pid)
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Until the launched process is ready; StackError with the end of its log when it exits first or
+        is not ready in time (then it is killed)."""
         deadline = time.monotonic() + timeout
-        while not self._ready(log_offset):
+        while not self._ready(self._log_offset):
             if self.process.poll() is not None:
                 raise StackError(f"{self.name} exited with status {self.process.returncode} at start; "
                                  f"the end of {self.log_path}:\n{log_tail(self.log_path)}")
@@ -149,15 +172,22 @@ class Service:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         """Send sig to the process and wait for it; SIGKILL to its whole group after timeout, and to
         whatever of the group outlived it (a worker of a killed master)."""
+        self.send_signal(sig)
+        self.wait_stopped(sig, timeout)
+
+    def send_signal(self, sig: int) -> None:
+        if self.running:
+            self.process.send_signal(sig)
+
+    def wait_stopped(self, sig: int, timeout: float = 20) -> None:
+        """Wait for the process to end after sig; then as stop()."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                print(f"stack: {self.name} (pid {self.process.pid}) ignored {signal.Signals(sig).name} "
-                      f"for {timeout} s; killing it")
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            print(f"stack: {self.name} (pid {self.process.pid}) ignored {signal.Signals(sig).name} "
+                  f"for {timeout} s; killing it")
         self._kill_group()
 
     def kill(self) -> None:
@@ -173,6 +203,10 @@ class Service:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        # The group's other members (orphaned workers) die a moment later; their sockets close then.
+        deadline = time.monotonic() + 10
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def leftovers(self) -> list[int]:
         """PIDs of live (not zombie) processes still in a process group this service started."""
@@ -201,11 +235,14 @@ class Stack:
         self.simulators: dict = {}
 
     def add_service(self, name: str, command: list[str], *, port: int | None = None, ready_text: str | None = None,
-                    env: dict | None = None) -> Service:
+                    env: dict | None = None, wait: bool = True) -> Service:
+        """Start a service and keep it in stack.services; wait=False: call its wait_ready() later."""
         service = Service(name, command, env={**self.env, **(env or {})}, log_path=self.dir / f"{name}.log",
                           port=port, ready_text=ready_text)
         self.services[name] = service
-        service.start()
+        service.launch()
+        if wait:
+            service.wait_ready()
         return service
 
     def manage(self, *args, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -253,8 +290,12 @@ class Stack:
     def stop(self) -> list[str]:
         """Stop every service, newest first; returns what could not be stopped (empty when all went)."""
         problems = []
-        for service in reversed(list(self.services.values())):
-            service.stop()
+        services = list(reversed(self.services.values()))
+        # Every signal first, newest service first, then the waits: they shut down side by side.
+        for service in services:
+            service.send_signal(signal.SIGTERM)
+        for service in services:
+            service.wait_stopped(signal.SIGTERM)
             if left := service.leftovers():
                 problems.append(f"{service.name}: processes {left} outlived it")
         return problems
@@ -340,22 +381,62 @@ def process_env(overrides: dict) -> dict:
     return env
 
 
-@contextlib.contextmanager
-def stack_database(directory: Path):
-    """A database of its own on the with-services PostgreSQL server: its DATABASE_URL; dropped at the end."""
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url.startswith(("postgres://", "postgresql://")):
+def server_database_url() -> str:
+    """The with-services PostgreSQL server's DATABASE_URL (its `ganetimgr` database)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
         raise StackError("the stack needs the with-services PostgreSQL (DATABASE_URL): run it with make test")
-    parts = urlsplit(server_url)
-    name = f"stack_{secrets.token_hex(6)}"
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def create_database(name: str, *, template: str | None = None) -> None:
+    server_url = server_database_url()
+    statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name),
+                                                             sql.Identifier(urlsplit(server_url).username))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name),
-                                                                        sql.Identifier(parts.username)))
+        connection.execute(statement)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(server_database_url(), autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# The migrated database of this test run that every stack copies (CREATE DATABASE ... TEMPLATE): the
+# migrations run once per run, not once per stack.
+_migrated_template: dict[str, str] = {}
+
+
+def migrated_template(env: dict) -> str:
+    """The name of this run's migrated template database (made and migrated on first use with env, dropped
+    when the test process exits)."""
+    if "name" not in _migrated_template:
+        name = f"stack_template_{secrets.token_hex(4)}"
+        create_database(name)
+        result = run_manage("migrate", "--noinput", "-v", "0", timeout=600,
+                            env={**env, "DATABASE_URL": with_database(server_database_url(), name)})
+        if result.returncode != 0:
+            drop_database(name)
+            raise StackError(f"manage.py migrate exited with {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        atexit.register(drop_database, name)
+        _migrated_template["name"] = name
+    return _migrated_template["name"]
+
+
+@contextlib.contextmanager
+def stack_database(name: str, env: dict):
+    """The stack's own database `name`, a copy of the migrated template; dropped at the end."""
+    create_database(name, template=migrated_template(env))
     try:
-        yield urlunsplit(parts._replace(path="/" + name))
+        yield
     finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(name)
 
 
 @contextlib.contextmanager
@@ -368,12 +449,13 @@ def start_stack(workdir: Path, *, simulators: dict[str, dict] | None = None, rea
     sink = Sink(Path(os.environ["SMTP_SINK_MAILDIR"]))
     sink.clear()
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
+    database = f"stack_{secrets.token_hex(6)}"
     try:
         with contextlib.ExitStack() as cleanup:
-            database_url = cleanup.enter_context(stack_database(directory))
             stack = Stack(directory, process_env({
                 "DJANGO_SETTINGS_MODULE": "ganetimgr.settings",
-                "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CONSOLE_TOKEN_REDIS_URL": redis_url,
+                "DATABASE_URL": with_database(server_database_url(), database),
+                "REDIS_URL": redis_url, "CONSOLE_TOKEN_REDIS_URL": redis_url,
                 "BEANSTALK_URL": f"127.0.0.1:{ports['beanstalkd']}",
                 "DEBUG": "off", "HTTPS": "on", "SECRET_KEY": secrets.token_urlsafe(40),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -383,15 +465,17 @@ def start_stack(workdir: Path, *, simulators: dict[str, dict] | None = None, rea
                 "EMAIL_HOST": os.environ["SMTP_SINK_HOST"], "EMAIL_PORT": os.environ["SMTP_SINK_PORT"],
                 "GANETIMGR_VAR_DIR": str(directory / "var"), "STATIC_ROOT": str(directory / "static"),
                 "WEBSOCK_VNC_ENABLED": "on", "NOVNC_PROXY": "",
+                # A gevent worker still booting ignores SIGTERM until gunicorn kills it after this long.
+                "GUNICORN_GRACEFUL_TIMEOUT": "5",
                 **(env or {}),
             }), ports["https"], ports["http"], sink)
-            cleanup.callback(_stop_services, stack)
-            _start(stack, ports, simulators or {}, real_ganeti, watchers, gunicorn_workers, beanstalk_binlog,
-                   cleanup)
+            _start(stack, database, ports, simulators or {}, real_ganeti, watchers, gunicorn_workers,
+                   beanstalk_binlog, cleanup)
             yield stack
     finally:
         if os.environ.get("KEEP_STACK") == "1":
-            print(f"stack: kept {directory}")
+            # Past pytest's capture: the point is to read it after the run.
+            print(f"stack: KEEP_STACK=1, logs and configuration kept in {directory}", file=sys.__stderr__)
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -402,13 +486,16 @@ def _stop_services(stack: Stack) -> None:
         raise StackError("the stack left processes behind: " + "; ".join(problems))
 
 
-def _start(stack: Stack, ports: dict, simulators: dict, real_ganeti, watchers: int, gunicorn_workers: int,
-           beanstalk_binlog: bool, cleanup: contextlib.ExitStack) -> None:
+def _start(stack: Stack, database: str, ports: dict, simulators: dict, real_ganeti, watchers: int,
+           gunicorn_workers: int, beanstalk_binlog: bool, cleanup: contextlib.ExitStack) -> None:
     directory = stack.dir
-    # collectstatic needs no database: it runs while the migrations do.
+    # collectstatic needs no database: it runs while the database is made (and the template migrated).
     collect = subprocess.Popen([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=PROJECT_DIR,
                                env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cleanup.callback(collect.kill)
+    cleanup.enter_context(stack_database(database, stack.env))
+    # Stopped before the database is dropped, after the simulators (entered later, left earlier).
+    cleanup.callback(_stop_services, stack)
     stack.add_service("redis", ["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no", "--daemonize", "no", "--dir", str(directory)],
                       port=ports["redis"])
@@ -421,7 +508,6 @@ def _start(stack: Stack, ports: dict, simulators: dict, real_ganeti, watchers: i
     for slug, options in simulators.items():
         simulator = cleanup.enter_context(start_simulator(directory, **options))
         stack.simulators[slug] = simulator
-    stack.manage("migrate", "--noinput", "-v", "0", timeout=300)
     clusters = [{"slug": slug, "host": "127.0.0.1", "port": sim.port, "description": f"Simulated cluster {slug}",
                  "username": "writer", "password": sim.users["writer"][0], "fingerprint": sim.fingerprint}
                 for slug, sim in stack.simulators.items()]
@@ -434,18 +520,23 @@ def _start(stack: Stack, ports: dict, simulators: dict, real_ganeti, watchers: i
     output, _ = collect.communicate(timeout=300)
     if collect.returncode != 0:
         raise StackError(f"collectstatic exited with {collect.returncode}:\n{output}")
-    stack.add_service("gunicorn", [str(GUNICORN), "-c", "contrib/gunicorn.conf.py", "ganetimgr.wsgi:application"],
-                      port=ports["gunicorn"], env={"GUNICORN_BIND": f"127.0.0.1:{ports['gunicorn']}",
-                                                   "GUNICORN_WORKERS": str(gunicorn_workers)})
-    for number in range(1, watchers + 1):
-        stack.add_service("watcher" if number == 1 else f"watcher-{number}", [PYTHON, "watcher.py"],
-                          ready_text=WATCHER_READY)
-    stack.add_service("websockify", [str(WEBSOCKIFY), "--token-plugin", "ganeti.console_tokens.SingleUseRedis",
-                                     "--token-source", stack.env["CONSOLE_TOKEN_REDIS_URL"],
-                                     f"127.0.0.1:{ports['websockify']}"],
-                      port=ports["websockify"], env={"PYTHONPATH": str(PROJECT_DIR)})
+    # These start in parallel (each takes seconds to import Django); nginx only needs their ports.
     cert, key = self_signed_certificate(directory)
     main = write_nginx_config(directory, http_port=ports["http"], https_port=ports["https"],
                               gunicorn_port=ports["gunicorn"], websockify_port=ports["websockify"],
                               static_root=Path(stack.env["STATIC_ROOT"]), cert=cert, key=key)
-    stack.add_service("nginx", [NGINX, "-p", f"{directory}/", "-e", "stderr", "-c", str(main)], port=ports["https"])
+    stack.add_service("gunicorn", [str(GUNICORN), "-c", "contrib/gunicorn.conf.py", "ganetimgr.wsgi:application"],
+                      port=ports["gunicorn"], wait=False,
+                      env={"GUNICORN_BIND": f"127.0.0.1:{ports['gunicorn']}",
+                           "GUNICORN_WORKERS": str(gunicorn_workers)})
+    for number in range(1, watchers + 1):
+        stack.add_service("watcher" if number == 1 else f"watcher-{number}", [PYTHON, "watcher.py"],
+                          ready_text=WATCHER_READY, wait=False)
+    stack.add_service("websockify", [str(WEBSOCKIFY), "--token-plugin", "ganeti.console_tokens.SingleUseRedis",
+                                     "--token-source", stack.env["CONSOLE_TOKEN_REDIS_URL"],
+                                     f"127.0.0.1:{ports['websockify']}"],
+                      port=ports["websockify"], env={"PYTHONPATH": str(PROJECT_DIR)}, wait=False)
+    stack.add_service("nginx", [NGINX, "-p", f"{directory}/", "-e", "stderr", "-c", str(main)], port=ports["https"],
+                      wait=False)
+    for service in stack.services.values():
+        service.wait_ready()

@@ -3,15 +3,17 @@ watcher, Redis, beanstalkd and PostgreSQL, with one simulated cluster whose inst
 Everything here goes through nginx, as a browser's requests do."""
 
 import json
+import os
 import re
 import ssl
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 from requests.adapters import HTTPAdapter
 
 from tests.console_services import vnc_network, websocket_first_frame
-from tests.stack.stack import start_stack
+from tests.stack.stack import NGINX_SITE, StackError, nginx_site, start_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.stack]
 
@@ -29,17 +31,22 @@ def stack(stack_workdir):
                                                         "vnc": vnc_network()}}) as running:
         running.create_user("alice", PASSWORD, email="alice@example.org")
         yield running
+    # The end of the stack leaves nothing behind: no process, no database.
+    assert [name for name, service in running.services.items() if service.running or service.leftovers()] == []
+    database = urlsplit(running.env["DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        assert connection.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [database]).fetchone() == (0,)
 
 
 @pytest.fixture(scope="module")
 def alice_instances(stack):
-    """(alice's running instances, everyone else's), by name, as the simulator has them."""
+    """{"owned", "running" (owned and running), "others"}: instance names as the simulator has them."""
     rows = stack.simulators["sim"].request("GET", "/2/instances?bulk=1")[1]
-    mine = sorted(row["name"] for row in rows if "ganetimgr:user:alice" in row["tags"])
-    running = [row["name"] for row in rows if row["name"] in mine and row["status"] == "running"]
-    others = sorted(row["name"] for row in rows if row["name"] not in mine)
-    assert running and others, rows
-    return running, others
+    owned = sorted(row["name"] for row in rows if "ganetimgr:user:alice" in row["tags"])
+    running = [row["name"] for row in rows if row["name"] in owned and row["status"] == "running"]
+    names = {"owned": owned, "running": running, "others": sorted(set(row["name"] for row in rows) - set(owned))}
+    assert names["running"] and names["others"], rows
+    return names
 
 
 class SourceAddressAdapter(HTTPAdapter):
@@ -71,6 +78,13 @@ def console_token(stack, session, instance, **headers):
     return response.json()["url"]
 
 
+def test_a_string_the_stack_replaces_missing_from_the_contrib_site_stops_it():
+    site = NGINX_SITE.read_text().replace("listen 443 ssl http2;", "listen 443 ssl;")
+    with pytest.raises(StackError, match="no longer contains 'listen 443 ssl http2;'"):
+        nginx_site(site, [("listen 80;", "listen 127.0.0.1:8080;"),
+                          ("listen 443 ssl http2;", "listen 127.0.0.1:8443 ssl http2;")])
+
+
 def test_health_answers_over_plain_http_and_everything_else_moves_to_https(stack):
     session = stack.requests_session()
     health = session.get(stack.http_url + "/health/")
@@ -90,15 +104,14 @@ def test_the_login_page_comes_over_https_with_hsts_and_a_secure_csrf_cookie(stac
 
 
 def test_a_login_lands_on_the_instance_list_with_the_users_own_instances(stack, alice_instances):
-    running, others = alice_instances
     session = stack.requests_session()
     page = log_in(stack, session)
     assert page.status_code == 200
     assert page.url == stack.url + "/"
     assert [cookie.secure for cookie in session.cookies if cookie.name == "sessionid"] == [True]
-    for name in running:
+    for name in alice_instances["owned"]:
         assert f"/instances/sim/{name}/" in page.text
-    for name in others:
+    for name in alice_instances["others"]:
         assert f"/instances/sim/{name}/" not in page.text
 
 
@@ -115,7 +128,7 @@ def test_static_files_come_from_nginx_with_a_long_cache_lifetime(stack):
 
 
 def test_the_audit_log_records_the_address_the_request_came_from(stack, alice_instances):
-    instance = alice_instances[0][0]
+    instance = alice_instances["running"][0]
     session = stack.requests_session()
     session.mount("https://", SourceAddressAdapter(CLIENT_ADDRESS))
     log_in(stack, session)
@@ -123,13 +136,13 @@ def test_the_audit_log_records_the_address_the_request_came_from(stack, alice_in
     console_token(stack, session, instance, **{"X-Forwarded-For": "203.0.113.9"})
     addresses = stack.django(
         "from auditlog.models import AuditEntry\n"
-        "result = list(AuditEntry.objects.filter(instance_name=instance, action='console').values_list('ip', flat=True))",
-        instance=instance)
+        "entries = AuditEntry.objects.filter(instance_name=instance, action='console')\n"
+        "result = list(entries.values_list('ip', flat=True))", instance=instance)
     assert addresses == [CLIENT_ADDRESS]
 
 
 def test_the_console_websocket_goes_through_nginx_to_the_instances_screen(stack, alice_instances):
-    instance = alice_instances[0][-1]
+    instance = alice_instances["running"][-1]
     session = stack.requests_session()
     log_in(stack, session)
     websocket = urlsplit(console_token(stack, session, instance))
@@ -153,5 +166,5 @@ def test_pages_answer_again_once_a_killed_gunicorn_is_started(stack, alice_insta
     page = session.get(stack.url + "/")
     assert page.status_code == 200
     # The login outlived the restart (sessions are in Redis and the database, not in a worker).
-    assert f"/instances/sim/{alice_instances[0][0]}/" in page.text
+    assert f"/instances/sim/{alice_instances['owned'][0]}/" in page.text
     assert len(stack.server_errors()) == 1
