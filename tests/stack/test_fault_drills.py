@@ -69,11 +69,13 @@ def stack(stack_workdir):
 
 
 @pytest.fixture(autouse=True)
-def no_server_errors(stack):
-    """Each drill ends with nginx having logged no 5xx during it."""
+def nothing_failed_out_of_sight(stack):
+    """Each drill ends with nginx having logged no 5xx during it, and no queue message buried (admins
+    would find it under Applications → Queue problems)."""
     before = len(stack.server_errors())
     yield
     assert stack.server_errors()[before:] == []
+    assert query(stack, "SELECT message_type, reason FROM apply_queueproblem") == []
 
 
 def log_in(stack, username):
