@@ -36,7 +36,7 @@ def _failed(exc: Exception) -> None:
 
 def _answered() -> None:
     if _state["unavailable_since"] is not None:
-        log.warning("cache (Redis) answers again after %.0f s", time.time() - _state["unavailable_since"])
+        log.info("cache (Redis) answers again after %.0f s", time.time() - _state["unavailable_since"])
         _state["unavailable_since"] = None
 
 

@@ -265,8 +265,14 @@ def test_a_cluster_timing_out_and_one_answering_500_leave_pages_up_and_applicati
     try:
         assert submit(stack, "slow", slow) == [True] * 3
         assert submit(stack, "broken", broken) == [True] * 3
-        # The review of an application for the good cluster works beside them.
-        review_and_submit(stack, log_in(stack, "admin"), "good", good)
+        # The review of an application for the good cluster works beside them; one for a failing cluster
+        # says what could not be read.
+        admin = log_in(stack, "admin")
+        review_and_submit(stack, admin, "good", good)
+        for slug in ("slow", "broken"):
+            [pk] = stack.django(FILE_APPLICATIONS, cluster=slug, hostnames=[f"review-{slug}.example.org"], submit=False)
+            review = admin.get(f"{stack.url}/application/{pk}/review/")
+            assert review.status_code == 200 and "could not be read" in review.text, slug
         helpdesk = log_in(stack, "helpdesk")
         instance = sorted(row["name"] for row in stack.simulators["good"].request("GET", "/2/instances?bulk=1")[1])[0]
         pages = {"/": True, "/jobs/": True, "/cluster/nodes/": True, "/cluster/detail/?cluster=slow": "slow",
