@@ -252,10 +252,14 @@ def _collect(kind: str, clusters, *, retry_missing_rows: bool = True) -> Invento
     if to_fetch:
         outcomes = _parallel([lambda c=cluster: _fetch_single_flight(c, kind) for cluster in to_fetch],
                              timeout=_fetch_bound())
+        # One killed at the bound is remembered, so the next page does not wait for it again.
+        outcomes = [_store_error(cluster, kind, _TIMEOUT) if outcome is None else outcome
+                    for cluster, outcome in zip(to_fetch, outcomes)]
+        fetched = _state(to_fetch, kind)
         for cluster, outcome in zip(to_fetch, outcomes):
-            if outcome is None:  # killed at the bound: remember it, so the next page does not wait again
-                _store_error(cluster, kind, _TIMEOUT)
-        state.update(_state(to_fetch, kind))
+            if not fetched[cluster.pk][0]:  # the cache kept nothing (Redis away): serve what this fetch found
+                fetched[cluster.pk] = (_meta_of(cluster, kind, outcome, now), 0)
+        state.update(fetched)
     for cluster in clusters:
         if decisions[cluster.pk] == "background":
             _in_background(lambda c=cluster: _fetch_and_store(c, kind, only_if_unlocked=True))
@@ -286,6 +290,14 @@ def _collect(kind: str, clusters, *, retry_missing_rows: bool = True) -> Invento
         result.ages.update(retry.ages)
         result.versions.update(retry.versions)
     return result
+
+
+def _meta_of(cluster, kind: str, outcome: ClusterError | int, now: float) -> dict:
+    """The meta a snapshot store would have written for this fetch's outcome."""
+    if isinstance(outcome, ClusterError):
+        return {"error_at": now, "error": {"kind": outcome.kind, "code": outcome.code, "reason": outcome.reason}}
+    built = _built.get((cluster.pk, kind))
+    return {"fetched_at": built[0], "rows": outcome} if built else {}
 
 
 def _items(pk: int, ref: ClusterRef, kind: str, fetched_at: float) -> list | None:
