@@ -2,7 +2,7 @@
 the user who may use it, dictionaries over its form's own field names (read from the page that shows the
 form, and from ROUTES below) and unknown keys, with values from unicode and control characters, NUL, very
 long strings, numbers as strings, empty strings and repeated keys, urlencoded or multipart, as a page or
-as an htmx request. Every other route must refuse a POST (405) and is asked with fuzzed query strings.
+as an htmx request, in English or Greek. Every other route must refuse a POST (405) and is asked with fuzzed query strings.
 The admin's add, change, delete and list pages are fuzzed for every registered model.
 
 Never a status >= 500 nor an uncaught exception (the test client raises them); a JSON endpoint's error is
@@ -246,8 +246,8 @@ def post_data(known: dict[str, list[str]], defaults: dict[str, str]):
     return st.builds(combine, st.booleans(), dropped, changes)
 
 
-# One request: the data, urlencoded or multipart, as a page or an htmx fragment.
-REQUEST_SHAPE = st.tuples(st.booleans(), st.booleans())
+# One request: the data urlencoded or multipart, as a page or an htmx fragment, in English or Greek.
+REQUEST_SHAPE = st.tuples(st.booleans(), st.booleans(), st.booleans())
 
 
 def query_data(params):
@@ -551,8 +551,10 @@ def check(response, answers, what):
 
 
 def send(client, method, url, data, shape):
-    urlencoded, htmx = shape
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    urlencoded, htmx, greek = shape
+    headers = {"HTTP_ACCEPT_LANGUAGE": "el" if greek else "en"}
+    if htmx:
+        headers["HTTP_HX_REQUEST"] = "true"
     if method == "GET":
         return client.get(url, data, **headers)
     if urlencoded:
