@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -660,7 +659,7 @@ def _routes(resolver, prefix="", namespace=""):
 
 
 def _described_in_openapi(pattern: str) -> bool:
-    paths = json.loads((Path(PROJECT_DIR) / "api" / "openapi.json").read_text())["paths"]
+    paths = json.loads((PROJECT_DIR / "api" / "openapi.json").read_text())["paths"]
     return "/" + pattern.replace("<str:", "{").replace(">", "}") in paths
 
 
