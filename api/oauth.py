@@ -88,3 +88,14 @@ class ApplicationRegistration(_FormMixin, dot_views.ApplicationRegistration):
 
 class ApplicationUpdate(_FormMixin, dot_views.ApplicationUpdate):
     """The toolkit's edit page with the same form."""
+
+
+class AuthorizationView(dot_views.AuthorizationView):
+    """The toolkit's consent page. Its form posts back the client's id in a hidden field: one naming no
+    client (a form changed on the way) is the form's error, not the toolkit's uncaught DoesNotExist."""
+
+    def form_valid(self, form):
+        if not Application.objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            form.add_error(None, _("No such client: ask its developer for a working link."))
+            return self.form_invalid(form)
+        return super().form_valid(form)

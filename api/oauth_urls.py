@@ -14,7 +14,7 @@ app_name = "oauth2_provider"
 # introspection and dynamic registration are not offered. Ids are <int:pk> (DOT's own URLconf matches any
 # slug, and a word there is a 500 from the database lookup).
 urlpatterns = [
-    path("authorize/", dot_views.AuthorizationView.as_view(), name="authorize"),
+    path("authorize/", oauth.AuthorizationView.as_view(), name="authorize"),
     path("token/", login_not_required(dot_views.TokenView.as_view()), name="token"),
     path("revoke_token/", login_not_required(dot_views.RevokeTokenView.as_view()), name="revoke-token"),
     path("applications/", dot_views.ApplicationList.as_view(), name="list"),

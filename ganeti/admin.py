@@ -95,7 +95,6 @@ class NetworkAdmin(admin.ModelAdmin):
     list_filter = ["cluster", "mode", "cluster_default"]
     search_fields = ["description", "link", "ipv6_prefix"]
     filter_horizontal = ["groups"]
-    autocomplete_fields = ["cluster"]
 
 
 # -- instance changes ------------------------------------------------------------------------

@@ -221,6 +221,9 @@ def clear_cache(request):
     clear_caches()
     messages.success(request, _("Caches cleared"))
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path of this site: anything else (another host, or a word redirect() would take for a view name)
+    # goes home.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = reverse("ganeti:home")
     return redirect(target)

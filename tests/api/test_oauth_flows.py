@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, Grant
 
 from tests.api.conftest import REDIRECT_URI, bearer
 
@@ -129,6 +129,18 @@ def test_denied_consent_gives_no_code(client, user, oauth_client):
     client.force_login(user)
     location = authorize(client, oauth_client, challenge=pkce_pair()[1], allow=False)
     assert "error=access_denied" in location and "code=" not in location
+
+
+def test_a_consent_posted_for_an_unknown_client_is_refused_on_the_page(client, user, oauth_client):
+    """The consent form carries the client's id in a hidden field; one changed on the way names no client."""
+    client.force_login(user)
+    page = client.get(AUTHORIZE, {"response_type": "code", "client_id": oauth_client.client_id,
+                                  "redirect_uri": REDIRECT_URI, "scope": "read", "state": "st4te",
+                                  "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"})
+    data = {key: value for key, value in page.context["form"].initial.items() if value is not None}
+    answer = client.post(AUTHORIZE, {**data, "client_id": "no-such-client", "allow": "Authorize"})
+    assert answer.status_code == 200 and "No such client" in answer.content.decode()
+    assert not Grant.objects.exists()
 
 
 def test_anonymous_authorize_goes_to_the_login_page(client, oauth_client):

@@ -160,3 +160,11 @@ def test_only_one_default_network_per_cluster(admin_client, cluster):
     assert response.status_code == 200
     assert "This cluster already has a default network." in response.content.decode()
     assert Network.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", [":", "abc", "99999999999999999999", "1.5"])
+def test_a_cluster_that_is_no_id_is_a_form_error(admin_client, cluster, value):
+    response = admin_client.post("/admin/ganeti/network/add/", {**network_form(cluster), "cluster": value})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["cluster"]
+    assert not Network.objects.exists()

@@ -198,6 +198,13 @@ def test_clear_cache_makes_every_page_read_the_clusters_again(client, clusters, 
     assert client.post("/clearcache/", {"next": "https://evil.example.org/"})["Location"] == "/"
 
 
+def test_clear_cache_sends_a_next_that_is_no_path_home(client, superuser):
+    """redirect() takes a bare word for a view's name: "next" must be a path of this site, or home."""
+    client.force_login(superuser)
+    for odd in ("0", "home", "ganeti:home", "javascript:alert(1)", "//evil.example.org/"):
+        assert client.post("/clearcache/", {"next": odd})["Location"] == "/", odd
+
+
 # -- the instance popup ----------------------------------------------------------------------------
 
 
