@@ -124,7 +124,8 @@ TEMPLATES = [
 # Services: database, Redis (cache + sessions), beanstalkd (queue)
 # --------------------------------------------------------------------------------------------------
 
-DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ganetimgr.sqlite3'}"))}
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ganetimgr.sqlite3'}"),
+                                         pool_size=env_int("DATABASE_POOL_SIZE", 0, minimum=0))}
 SILENCED_SYSTEM_CHECKS = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # MySQL/MariaDB cannot hold conditional unique constraints (one default network per cluster);

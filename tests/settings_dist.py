@@ -13,7 +13,8 @@ def filled_settings(var_dir, database_url: str) -> str:
     var/ at var_dir: the PostgreSQL line for a postgres:// URL, else the MySQL line uncommented instead."""
     url = urlsplit(database_url)
     host, port = os.environ["BEANSTALK_URL"].split(":")
-    postgres = 'DATABASES = {"default": database_from_url("postgres://ganetimgr:FILL-IN@127.0.0.1:5432/ganetimgr")}'
+    postgres = ('DATABASES = {"default": database_from_url("postgres://ganetimgr:FILL-IN@127.0.0.1:5432/ganetimgr", '
+                'pool_size=10)}')
     mysql = 'DATABASES = {"default": database_from_url("mysql://ganetimgr:FILL-IN@127.0.0.1:3306/ganetimgr")}'
     if url.scheme == "postgres":
         database = [(postgres, postgres.replace("FILL-IN", url.password).replace("5432", str(url.port)))]

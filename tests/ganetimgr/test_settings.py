@@ -99,3 +99,26 @@ def test_settings_dist_as_copied_is_refused_until_filled_in(project_env):
     assert result.returncode == 2
     assert result.stderr.strip() == ("ganetimgr: configuration error: replace the FILL-IN values in your local "
                                      "settings: ADMINS, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATABASES, MANAGERS, SITE_URL")
+
+
+BACKEND_PIDS = (
+    "import json, django; django.setup(); from django.db import connection; pids = []\n"
+    "for _ in range(5):\n"
+    "    with connection.cursor() as cursor:\n"
+    "        cursor.execute('SELECT pg_backend_pid()'); pids.append(cursor.fetchone()[0])\n"
+    "    connection.close()  # what Django does at the end of every request\n"
+    "print(json.dumps(pids))"
+)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("pool_size, reused", [("0", False), ("4", True)])
+def test_database_pool_size_keeps_postgresql_connections_for_the_next_request(project_env, pool_size, reused):
+    """With DATABASE_POOL_SIZE, a request's connection goes back to the pool at its end and the next one
+    takes it, instead of connecting again."""
+    env = {**project_env, "DATABASE_POOL_SIZE": pool_size}
+    result = subprocess.run([PYTHON, "-c", BACKEND_PIDS], cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    backends = json.loads(result.stdout)
+    assert (len(set(backends)) < len(backends)) is reused, backends

@@ -467,6 +467,7 @@ def start_stack(workdir: Path, *, simulators: dict[str, dict] | None = None, rea
                 "WEBSOCK_VNC_ENABLED": "on", "NOVNC_PROXY": "",
                 # A gevent worker still booting ignores SIGTERM until gunicorn kills it after this long.
                 "GUNICORN_GRACEFUL_TIMEOUT": "5",
+                "DATABASE_POOL_SIZE": "10",  # as settings.py.dist deploys it
                 **(env or {}),
             }), ports["https"], ports["http"], sink)
             _start(stack, database, ports, simulators or {}, real_ganeti, watchers, gunicorn_workers,
