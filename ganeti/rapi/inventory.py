@@ -45,7 +45,7 @@ from .objects import INSTANCE_COLUMNS, ClusterRef, Instance, LiveInstance, Node,
 
 __all__ = [
     "KINDS", "ClusterError", "InventoryResult", "describe_error", "find_instance", "instances", "invalidate",
-    "live_instance",
+    "gather", "live_instance",
     "nodes", "refresh", "rows",
 ]
 
@@ -462,6 +462,18 @@ def _parallel(functions: list[Callable[[], Any]], timeout: float) -> list[Any]:
             results.append(None)
     executor.shutdown(wait=False)
     return results
+
+
+def gather(*functions: Callable[[], Any]) -> list[Any]:
+    """The functions' results, run at once in a gevent-patched process (a gunicorn worker), so that the
+    cluster requests they make share one round; one after the other elsewhere. An exception is raised."""
+    if not _gevent_patched():
+        return [function() for function in functions]
+    import gevent
+
+    greenlets = [gevent.spawn(_as_worker(function)) for function in functions]
+    gevent.joinall(greenlets, raise_error=True)
+    return [greenlet.value for greenlet in greenlets]
 
 
 def _in_background(function: Callable[[], Any]) -> None:
