@@ -62,7 +62,9 @@ class Simulator:
 
     def serve(self):
         self.queue.start()
-        self.thread = threading.Thread(target=self.server.serve_forever, name="ganetisim-http", daemon=True)
+        # serve_forever notices shutdown() once per poll interval: 0.05 s instead of 0.5 s makes SIGTERM prompt.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="ganetisim-http", daemon=True)
         self.thread.start()
         if self.vnc:
             self.vnc.start()

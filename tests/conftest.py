@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
 from django.utils import translation
 
 from tests.helpers import PROJECT_DIR, PYTHON, OutputReader, database_url
@@ -28,6 +30,16 @@ def _interrupt(signum, frame):
 # with-services.sh stops pytest with SIGTERM (Ctrl-C reaches it only that way, as a background job):
 # turn it into KeyboardInterrupt so that fixtures tear down what they started.
 signal.signal(signal.SIGTERM, _interrupt)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Passwords the tests set are hashed with MD5: PBKDF2's million rounds cost ~0.4 s a user here, and
+    suites create hundreds. The real hashers stay listed after it, so a hash made by a ganetimgr subprocess
+    (the demo, manage.py) still checks; a password set in this process is not for a subprocess to check."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher",
+                                             *django_settings.PASSWORD_HASHERS]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from ganeti.models import Network
 from ganeti.rapi import inventory
 from tests.ganeti.infrastructure_setup import make_helpdesk
 from tests.mail import ADMIN_ADDRESS
+from tests.simulator import start_simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,29 @@ def catalogue(settings):
     images.invalidate()
 
 
-@pytest.fixture
-def cluster(simulators, cluster_on):
-    sim = simulators(instances=3, networks=2, groups=2, seed=3)
+@pytest.fixture(scope="module")
+def apply_sim(tmp_path_factory):
+    """One simulator for the module: applying and reviewing read the cluster, they never change it."""
+    with start_simulator(tmp_path_factory.mktemp("apply-sim"), instances=3, networks=2, groups=2, seed=3) as sim:
+        yield sim
+
+
+def _alpha(cluster_on, sim):
     made = cluster_on(sim, "alpha")
     made.sim = sim
     return made
+
+
+@pytest.fixture
+def cluster(apply_sim, cluster_on, empty_inventory):
+    yield _alpha(cluster_on, apply_sim)
+    apply_sim.set_faults(mode=None, latency_ms=0, paths=None)  # a test that broke the cluster leaves it well
+
+
+@pytest.fixture
+def own_cluster(simulators, cluster_on, empty_inventory):
+    """A cluster on a simulator of the test's own, for tests that stop it."""
+    return _alpha(cluster_on, simulators(instances=3, networks=2, groups=2, seed=3))
 
 
 @pytest.fixture
@@ -407,28 +425,29 @@ def test_ssh_keys_url_serves_the_applicants_keys_without_login(client, user):
     assert client.get(reverse("apply:instance_ssh_keys", args=[999999, application.ssh_keys_cookie])).status_code == 404
 
 
-def test_the_form_reads_the_cluster_info_the_cluster_info_page_read(client, user, django_user_model, cluster, settings):
+def test_the_form_reads_the_cluster_info_the_cluster_info_page_read(client, user, django_user_model, own_cluster,
+                                                                      settings):
     """One cache of /2/info: what the cluster info page read is what the application form's bounds come
     from, even once the cluster stops answering (a second cache of its own would ask the dead cluster)."""
     settings.APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
     client.force_login(make_helpdesk(django_user_model))
-    page = client.get(reverse("ganeti:cluster_detail"), {"cluster": cluster.slug})
+    page = client.get(reverse("ganeti:cluster_detail"), {"cluster": own_cluster.slug})
     policy_max = max(spec["max"]["memory-size"] for spec in page.context["detail"].info["ipolicy"]["minmax"])
     assert policy_max != 4096
-    cluster.sim.stop()
+    own_cluster.sim.stop()
     client.force_login(user)
     response = client.get(reverse("apply:apply"))
     assert response.context["form"].fields["memory"].max_value == policy_max
 
 
-def test_a_cluster_that_is_down_leaves_the_form_working_on_the_default_bounds(client, user, cluster, settings):
+def test_a_cluster_that_is_down_leaves_the_form_working_on_the_default_bounds(client, user, own_cluster, settings):
     settings.APPLICATION_DEFAULT_LIMITS = {"memory": (512, 4096), "vcpus": (1, 4), "disk_size": (2, 50)}
-    cluster.sim.stop()
+    own_cluster.sim.stop()
     client.force_login(user)
     response = client.get(reverse("apply:apply"))
     assert response.status_code == 200
     assert response.context["form"].fields["memory"].max_value == 4096
     # The failure is remembered (in the inventory's "info" snapshot, which the cluster info page reads
     # too) for the retry delay: the next form does not wait for the cluster again.
-    assert [error.cluster.slug for error in inventory.rows("info", [cluster]).errors] == [cluster.slug]
-    assert cluster_info(cluster) is None
+    assert [error.cluster.slug for error in inventory.rows("info", [own_cluster]).errors] == [own_cluster.slug]
+    assert cluster_info(own_cluster) is None
