@@ -4,11 +4,8 @@ cookies) exchanges the code with its PKCE verifier at /o/token/ and lists the us
 without ?tag=. The client's https redirect URI is caught by Playwright's routing: no server is needed
 there."""
 
-import base64
-import hashlib
 import json
-import secrets
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
@@ -16,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.ganeti.instance_setup import PREFIX, set_tags, tags_of
 from tests.helpers import log_in
+from tests.oauth_browser import authorize_with_pkce, register_public_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("empty_inventory")]
@@ -44,32 +42,14 @@ def test_a_registered_client_gets_a_token_and_lists_the_users_instances(live_ser
 
     log_in(page, live_server.url, "alice", "alice-secret-pw")
     page.goto(f"{live_server.url}/o/applications/")
-    page.get_by_role("link", name="Register an application").click()
-    page.fill("#id_name", "Instance lister")
-    client_id = page.input_value("#id_client_id")
-    page.select_option("#id_client_type", "public")
-    page.select_option("#id_authorization_grant_type", "authorization-code")
-    page.fill("#id_redirect_uris", REDIRECT_URI)
-    page.get_by_role("button", name="Save").click()
-    expect(page.locator("#client-id")).to_have_text(client_id)
+    client_id = register_public_client(page, "Instance lister", REDIRECT_URI)
 
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirected = []
+    def consent_names_the_client(consent):
+        expect(consent.get_by_role("heading", name="Allow “Instance lister” to use your account?")).to_be_visible()
 
-    def catch(route):
-        redirected.append(route.request.url)
-        route.fulfill(status=200, content_type="text/plain", body="client callback")
-
-    page.route("https://client.example.org/**", catch)
-    page.goto(f"{live_server.url}/o/authorize/?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": "read",
-        "state": "st4te", "code_challenge": challenge, "code_challenge_method": "S256"}))
-    expect(page.get_by_role("heading", name="Allow “Instance lister” to use your account?")).to_be_visible()
-    page.get_by_role("button", name="Allow").click()
-    expect(page.get_by_text("client callback")).to_be_visible()
-    query = parse_qs(urlsplit(redirected[-1]).query)
-    assert redirected[-1].startswith(REDIRECT_URI + "?") and query["state"] == ["st4te"]
+    verifier, redirected, query = authorize_with_pkce(page, live_server.url, client_id, REDIRECT_URI, state="st4te",
+                                                      on_consent=consent_names_the_client)
+    assert redirected.startswith(REDIRECT_URI + "?") and query["state"] == ["st4te"]
 
     status, tokens = call(f"{live_server.url}/o/token/", data={
         "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI,

@@ -10,15 +10,11 @@ Every step leaves a screenshot in artifact_dir("journey"); no request may end in
 
 The testbed is shared: the instance's names are unique to the run and a finalizer deletes whatever is left."""
 
-import base64
-import hashlib
 import re
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.contract.backends import RapiBackend, delete_quietly, make_backend
 from tests.helpers import log_in, submit_login
 from tests.mail import ADMIN_ADDRESS, link_in
+from tests.oauth_browser import authorize_with_pkce, register_public_client
 from tests.stack.artifacts import artifact_dir
 from tests.stack.stack import Stack, start_stack
 
@@ -348,33 +345,10 @@ def oauth_client_lists_it(journey: Journey) -> None:
     page = journey.page("visitor")
     page.locator("#user-menu").click()
     page.locator("#user-menu + .dropdown-menu").get_by_role("link", name="API applications").click()
-    page.get_by_role("link", name="Register an application").click()
-    page.fill("#id_name", "Journey lister")
-    client_id = page.input_value("#id_client_id")
-    page.select_option("#id_client_type", "public")
-    page.select_option("#id_authorization_grant_type", "authorization-code")
-    page.fill("#id_redirect_uris", REDIRECT_URI)
-    page.get_by_role("button", name="Save").click()
-    expect(page.locator("#client-id")).to_have_text(client_id)
+    client_id = register_public_client(page, "Journey lister", REDIRECT_URI)
     journey.shot(page, "oauth-client-registered")
-
-    # The client's redirect URI is caught in the browser: no server is needed there.
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirected = []
-
-    def catch(route):
-        redirected.append(route.request.url)
-        route.fulfill(status=200, content_type="text/plain", body="client callback")
-
-    page.route("https://client.example.org/**", catch)
-    page.goto("/o/authorize/?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI, "scope": "read",
-        "state": "j0urney", "code_challenge": challenge, "code_challenge_method": "S256"}))
-    journey.shot(page, "oauth-consent")
-    page.get_by_role("button", name="Allow").click()
-    expect(page.get_by_text("client callback")).to_be_visible()
-    query = parse_qs(urlsplit(redirected[-1]).query)
+    verifier, _url, query = authorize_with_pkce(page, "", client_id, REDIRECT_URI, state="j0urney",
+                                                on_consent=lambda consent: journey.shot(consent, "oauth-consent"))
     assert query["state"] == ["j0urney"]
 
     client = journey.stack.requests_session()
