@@ -126,8 +126,9 @@ _DB_ENGINES = {
 def database_from_url(url: str, *, setting: str = "DATABASE_URL", pool_size: int = 0) -> dict:
     """Django DATABASES entry for a sqlite://, postgres:// or mysql:// URL, with our connection options.
 
-    pool_size (PostgreSQL only): each process keeps up to that many connections open and a request borrows
-    one, instead of opening its own (about 10 ms on loopback, a TLS handshake more across hosts)."""
+    pool_size (PostgreSQL only): each process keeps up to that many connections open and a request (or a
+    watcher's message) borrows one for its duration, instead of opening its own (about 10 ms on loopback, a
+    TLS handshake more across hosts). When all are borrowed the next waits, up to 30 s (below nginx's 75 s)."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in _DB_ENGINES:
         raise ConfigError(
@@ -157,7 +158,7 @@ def database_from_url(url: str, *, setting: str = "DATABASE_URL", pool_size: int
         if engine == "django.db.backends.postgresql":
             config.setdefault("OPTIONS", {})["connect_timeout"] = 5
             if pool_size:
-                config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+                config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 30}
         else:
             config.setdefault("OPTIONS", {}).update(
                 {
