@@ -53,6 +53,13 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"class": "form-control", "autofocus": True})
         self.fields["password"].widget.attrs.update({"class": "form-control"})
 
+    def clean(self):
+        # Django's form only tells the browser the longest name; a longer one, which no account has, is a wrong
+        # login before it reaches authentication and the failed-login log (django-axes keeps 255 characters).
+        if len(self.cleaned_data.get("username") or "") > self.fields["username"].max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()
+
 
 def _validate_phone(value: str) -> None:
     if value and not PHONE.match(value):

@@ -42,6 +42,14 @@ def test_welcome_message_on_the_first_login_only(client, user):
     assert "Welcome! Fill in your" not in second.content.decode()
 
 
+def test_a_username_longer_than_any_account_is_a_form_error(client, user):
+    """Not a server error: such a name used to reach the failed-login log, which keeps 255 characters."""
+    response = client.post("/user/login/", {"username": "a" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password." in text(response)
+    assert client.post("/user/login/", LOGIN).status_code == 302  # no lockout left behind
+
+
 def test_login_page_links_to_reset_and_registration(client):
     page = client.get("/user/login/").content.decode()
     assert 'href="/user/password/reset/"' in page and 'href="/user/register/"' in page
