@@ -50,6 +50,8 @@ def test_apply_review_accept_and_submit(live_server, page, browser, user, superu
     submit_login(admin, "root", "root-secret-pw")
     expect(admin.get_by_role("heading", name="Review application")).to_be_visible()
     expect(admin.locator("#sidebar .badge")).to_have_text("1")
+    # htmx (loaded at the end of the page) must have wired the form before the cluster changes.
+    admin.wait_for_load_state()
     admin.select_option("#id_cluster", str(beta.pk))
     # htmx replaced the placement part with beta's node groups and networks.
     expect(admin.locator("#id_node_group option[value=group2]")).to_have_count(1)
