@@ -139,6 +139,8 @@ class InstancePage:
     versions: dict = field(default_factory=dict)
     # Every enabled cluster (read once per request; the cluster filter and the rows' needs use it).
     clusters: list | None = None
+    # The node groups of the listed clusters, read with the instances (InventoryResult), for the rows' labels.
+    groups: object = None
 
 
 # One user's instances out of a sorted view, per snapshot version, sort and user: an owner's page then
@@ -171,7 +173,8 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
     clusters = [cluster for cluster in enabled if cluster.slug == cluster_slug] if cluster_slug else enabled
     # A page's rows also need their clusters' node groups (the maintenance label): when the snapshots are
     # cold, both are asked of the clusters in one round instead of two.
-    result, _groups = inventory.gather(lambda: inventory.instances(clusters), lambda: inventory.rows("groups", clusters))
+    result, node_groups = inventory.gather(lambda: inventory.instances(clusters),
+                                           lambda: inventory.rows("groups", clusters))
     version = tuple(sorted(result.versions.items()))
     descending = sort.startswith("-")
     sort_key = sort.lstrip("-")
@@ -204,13 +207,17 @@ def instance_page(user, *, query: str = "", cluster_slug: str = "", sort: str = 
                         pages=pages, per_page=per_page, sort=("-" if descending else "") + sort_key,
                         descending=descending, errors=result.errors,
                         failed=frozenset(error.cluster.slug for error in result.errors), versions=result.versions,
-                        clusters=enabled)
+                        clusters=enabled, groups=node_groups)
 
 
-def locked_node_groups(clusters) -> frozenset[tuple[str, str]]:
-    """(cluster slug, node name) of the nodes whose group is tagged `locked` (maintenance)."""
-    groups = inventory.rows("groups", clusters)
-    locked = {(row["cluster"].slug, row.get("uuid")) for row in groups.items if "locked" in (row.get("tags") or ())}
+def locked_node_groups(clusters, groups=None) -> frozenset[tuple[str, str]]:
+    """(cluster slug, node name) of the nodes whose group is tagged `locked` (maintenance); `groups`: the
+    node groups already read for these clusters or more (an InventoryResult), else they are read here."""
+    if groups is None:
+        groups = inventory.rows("groups", clusters)
+    slugs = {cluster.slug for cluster in clusters}
+    locked = {(row["cluster"].slug, row.get("uuid")) for row in groups.items
+              if row["cluster"].slug in slugs and "locked" in (row.get("tags") or ())}
     if not locked:
         return frozenset()
     nodes = inventory.nodes(clusters)

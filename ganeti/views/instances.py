@@ -69,7 +69,7 @@ def _page_rows(request, page) -> list[dict]:
         pending = _release_ended(enabled, pending)
     clusters = {cluster.slug: cluster for cluster in enabled}
     locked_nodes = locked_node_groups([clusters[slug] for slug in {i.cluster.slug for i in page.rows}
-                                       if slug in clusters]) if page.rows else frozenset()
+                                       if slug in clusters], page.groups) if page.rows else frozenset()
     rows = []
     for instance in page.rows:
         lock = pending.get((instance.cluster.pk, instance.name))
